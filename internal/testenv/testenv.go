@@ -1,0 +1,154 @@
+// Package testenv gives integration tests a real PostgreSQL and a real
+// Temporal dev server. Each test binary starts at most one of each, lazily,
+// in a throwaway folder, and removes them when its tests end (call Main from
+// TestMain). Every test gets a database of its own.
+//
+// TEST_DATABASE_URL, when set, points the tests at an existing server
+// instead of a throwaway cluster (each test still gets its own database).
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+
+	"github.com/fenqi/fenqi/internal/devstack"
+)
+
+var (
+	pgOnce  sync.Once
+	pg      *devstack.Postgres
+	pgDir   string
+	pgErr   error
+	baseURL string
+
+	tmOnce sync.Once
+	tm     *devstack.Temporal
+	tmErr  error
+
+	dbCount atomic.Int64
+)
+
+// Main runs the tests of a package and then stops and removes the servers
+// they started. Use it as `func TestMain(m *testing.M) { testenv.Main(m) }`.
+func Main(m *testing.M) {
+	code := m.Run()
+	shutdown()
+	os.Exit(code)
+}
+
+func shutdown() {
+	if tm != nil {
+		_ = tm.Stop()
+	}
+	if pg != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = pg.Stop(ctx)
+	}
+	if pgDir != "" {
+		_ = os.RemoveAll(pgDir)
+	}
+}
+
+func startPostgres() {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		baseURL = u
+		return
+	}
+	dir, err := os.MkdirTemp("", "fenqi-test-pg-")
+	if err != nil {
+		pgErr = fmt.Errorf("create throwaway postgres folder: %w", err)
+		return
+	}
+	// The server may run as an unprivileged user: let it reach the folder.
+	_ = os.Chmod(dir, 0o755)
+	pgDir = dir
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, pgErr = devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: dir, NoFsync: true, Database: "postgres"})
+	if pgErr == nil {
+		baseURL = pg.URL("postgres")
+	}
+}
+
+// Postgres returns the throwaway cluster, or nil when TEST_DATABASE_URL
+// points at an existing server (a test that restarts the server skips
+// itself then).
+func Postgres(t testing.TB) *devstack.Postgres {
+	t.Helper()
+	pgOnce.Do(startPostgres)
+	if pgErr != nil {
+		t.Fatalf("start test postgres: %v", pgErr)
+	}
+	return pg
+}
+
+// Database creates an empty database for this test and returns its URL; it
+// is dropped when the test ends.
+func Database(t testing.TB) string {
+	t.Helper()
+	Postgres(t)
+	name := fmt.Sprintf("t%d_%s", dbCount.Add(1), strings.ReplaceAll(uuid.NewString()[:8], "-", ""))
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, baseURL)
+	if err != nil {
+		t.Fatalf("connect to test postgres: %v", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("create test database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, baseURL)
+		if err != nil {
+			return
+		}
+		defer c.Close(ctx)
+		_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	})
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		t.Fatalf("parse test database url: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func startTemporal() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cli, err := devstack.TemporalCLI(ctx)
+	if err != nil {
+		tmErr = err
+		return
+	}
+	tm, tmErr = devstack.StartTemporal(ctx, devstack.TemporalOptions{CLI: cli})
+}
+
+// Temporal returns the test binary's dev server (in memory, no UI),
+// starting it on first use.
+func Temporal(t testing.TB) *devstack.Temporal {
+	t.Helper()
+	tmOnce.Do(startTemporal)
+	if tmErr != nil {
+		t.Fatalf("start test temporal dev server: %v", tmErr)
+	}
+	return tm
+}
+
+// TemporalClient is a client of the test dev server's default namespace.
+func TemporalClient(t testing.TB) client.Client {
+	t.Helper()
+	return Temporal(t).Client()
+}

@@ -1,0 +1,104 @@
+// Command starter is the fenqi command-line client. Each subcommand is one
+// entry of the commands table:
+//
+//	starter schedule --method annuity --amount 10000 --terms 12 --annual-rate 24
+//	starter help
+//
+// Exit status: 0 on success, 1 when a command fails at run time, 2 on bad
+// input (one line on stderr naming the flag and the reason, nothing on
+// stdout).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses shared by every subcommand.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// command is one subcommand: its name, a one-line summary for the help and
+// the function that runs it with the arguments after its name.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
+
+// commands is the dispatch table, in help order. To add a subcommand, add a
+// line here and its run function in a file of its own.
+var commands = []command{
+	{name: "schedule", summary: "print the repayment schedule of a plan (offline)", run: runSchedule},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := dispatch(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// dispatch runs the subcommand named by args[0] and returns the exit status.
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printHelp(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		printHelp(stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "starter: unknown command %q; run \"starter help\" for the list\n", args[0])
+	return exitUsage
+}
+
+// printHelp lists the subcommands.
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "usage: starter <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, `run "starter <command> -h" for the flags of a command`)
+}
+
+// newFlagSet returns a flag set for subcommand name that reports errors to
+// its caller instead of printing them, so that a subcommand prints exactly
+// one line of its own on bad input.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("starter "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// printFlags writes the usage of fs to w.
+func printFlags(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprintf(w, "usage: %s %s\n\nflags:\n", fs.Name(), synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// usageFailure prints one "starter <name>: <message>" line on stderr and
+// returns exitUsage.
+func usageFailure(stderr io.Writer, fs *flag.FlagSet, format string, args ...any) int {
+	fmt.Fprintf(stderr, "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	return exitUsage
+}
