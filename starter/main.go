@@ -38,6 +38,14 @@ type command struct {
 // line here and its run function in a file of its own.
 var commands = []command{
 	{name: "schedule", summary: "print the repayment schedule of a plan (offline)", run: runSchedule},
+	{name: "apply", summary: "apply for a plan: --customer FILE --amount X [--terms N]", run: runApply},
+	{name: "offers", summary: "list a plan's current offers", run: runOffers},
+	{name: "choose", summary: "choose an offer: PLAN --offer N", run: runChoose},
+	{name: "counter", summary: "ask for other offers: PLAN [--amount X] [--terms N] [--max-instalment X]", run: runCounter},
+	{name: "sign", summary: "sign the agreement: PLAN --name NAME | --paper-ref REF", run: runSign},
+	{name: "withdraw", summary: "withdraw an application before activation", run: runWithdraw},
+	{name: "decide", summary: "operator: decide a manual review: PLAN --approve|--decline --reason TEXT", run: runDecide},
+	{name: "status", summary: "show a plan's status: PLAN [--json]", run: runStatus},
 }
 
 func main() {

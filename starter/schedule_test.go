@@ -118,8 +118,8 @@ type wireSchedule struct {
 	APREffective   string `json:"apr_effective"`
 }
 
-// plan is one CLI invocation of the reference test.
-type plan struct {
+// invocation is one CLI invocation of the reference test.
+type invocation struct {
 	method     string
 	amount     string
 	terms      int
@@ -131,7 +131,7 @@ type plan struct {
 }
 
 // args returns the command line of p.
-func (p plan) args() []string {
+func (p invocation) args() []string {
 	a := []string{"schedule", "--method", p.method, "--amount", p.amount, "--terms", fmt.Sprint(p.terms), "--start", p.start, "--json"}
 	if p.annualPct != "" {
 		a = append(a, "--annual-rate", p.annualPct)
@@ -170,7 +170,7 @@ func cents(x *big.Rat) *big.Rat {
 
 // expectedRows re-derives the schedule of p from domain.md §7 with exact
 // rational arithmetic: [principal, interest, fee, payment, balance] per row.
-func expectedRows(p plan) [][5]string {
+func expectedRows(p invocation) [][5]string {
 	months, ppy := 1, int64(12)
 	if p.quarterly {
 		months, ppy = 3, 4
@@ -228,20 +228,20 @@ func expectedRows(p plan) [][5]string {
 }
 
 func TestScheduleJSONAgainstReference(t *testing.T) {
-	var plans []plan
+	var plans []invocation
 	for _, q := range []bool{false, true} {
 		plans = append(plans,
-			plan{method: "annuity", amount: "10000", terms: 12, annualPct: "24", quarterly: q, start: "2026-01-15"},
-			plan{method: "annuity", amount: "123456.78", terms: 60, annualPct: "9.99", quarterly: q, start: "2026-01-31"},
-			plan{method: "annuity", amount: "500", terms: 7, annualPct: "0", quarterly: q, start: "2024-02-29"},
-			plan{method: "equal-principal", amount: "10000", terms: 12, annualPct: "18", quarterly: q, start: "2026-01-31"},
-			plan{method: "equal-principal", amount: "0.05", terms: 10, annualPct: "12", quarterly: q, start: "2026-05-31"},
-			plan{method: "interest-only", amount: "20000", terms: 8, annualPct: "15", quarterly: q, start: "2026-03-31"},
-			plan{method: "fee", amount: "6000", terms: 12, monthlyPct: "0.6", quarterly: q, start: "2026-01-15"},
-			plan{method: "fee", amount: "6000", terms: 12, monthlyPct: "0.6", upfront: true, quarterly: q, start: "2026-01-15"},
-			plan{method: "fee", amount: "3333.33", terms: 24, monthlyPct: "0.45", upfront: true, quarterly: q, start: "2025-12-31"},
-			plan{method: "zero", amount: "1000", terms: 3, quarterly: q, start: "2026-11-30"},
-			plan{method: "zero", amount: "99999.99", terms: 360, quarterly: q, start: "2026-01-31"},
+			invocation{method: "annuity", amount: "10000", terms: 12, annualPct: "24", quarterly: q, start: "2026-01-15"},
+			invocation{method: "annuity", amount: "123456.78", terms: 60, annualPct: "9.99", quarterly: q, start: "2026-01-31"},
+			invocation{method: "annuity", amount: "500", terms: 7, annualPct: "0", quarterly: q, start: "2024-02-29"},
+			invocation{method: "equal-principal", amount: "10000", terms: 12, annualPct: "18", quarterly: q, start: "2026-01-31"},
+			invocation{method: "equal-principal", amount: "0.05", terms: 10, annualPct: "12", quarterly: q, start: "2026-05-31"},
+			invocation{method: "interest-only", amount: "20000", terms: 8, annualPct: "15", quarterly: q, start: "2026-03-31"},
+			invocation{method: "fee", amount: "6000", terms: 12, monthlyPct: "0.6", quarterly: q, start: "2026-01-15"},
+			invocation{method: "fee", amount: "6000", terms: 12, monthlyPct: "0.6", upfront: true, quarterly: q, start: "2026-01-15"},
+			invocation{method: "fee", amount: "3333.33", terms: 24, monthlyPct: "0.45", upfront: true, quarterly: q, start: "2025-12-31"},
+			invocation{method: "zero", amount: "1000", terms: 3, quarterly: q, start: "2026-11-30"},
+			invocation{method: "zero", amount: "99999.99", terms: 360, quarterly: q, start: "2026-01-31"},
 		)
 	}
 	money := regexp.MustCompile(`^\d+\.\d\d$`)

@@ -1,0 +1,58 @@
+# fenqi: `make run` brings the whole system up locally, `make test` runs
+# every test. See README.md.
+
+SHELL     := /bin/bash
+BIN       := .fenqi/bin
+TEMPORAL  := $(BIN)/temporal
+WFCHECK   := $(BIN)/workflowcheck
+GO_TEST_TIMEOUT ?= 15m
+
+.PHONY: run build test test-unit lint bench fuzz clean tools
+
+## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker and the API
+run: build
+	@$(BIN)/devstack
+
+## build: the binaries under .fenqi/bin (devstack, api, worker, starter, pinned temporal CLI)
+build: $(TEMPORAL)
+	go build -o $(BIN)/ ./cmd/devstack ./cmd/api ./worker ./starter
+
+## tools: the pinned Temporal CLI and workflowcheck (versions in tools/go.mod)
+tools: $(TEMPORAL) $(WFCHECK)
+
+$(TEMPORAL): tools/go.mod tools/go.sum
+	@mkdir -p $(BIN)
+	cd tools && go build -o ../$(TEMPORAL) github.com/temporalio/cli/cmd/temporal
+
+$(WFCHECK): tools/go.mod tools/go.sum
+	@mkdir -p $(BIN)
+	cd tools && go build -o ../$(WFCHECK) go.temporal.io/sdk/contrib/tools/workflowcheck
+
+## test: unit tests with -race and the integration tests (throwaway PostgreSQL and Temporal)
+test: $(TEMPORAL)
+	go test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+
+## test-unit: only the tests that need no server
+test-unit:
+	go test -race -count=1 -short ./calc/... ./starter/...
+
+## lint: go vet, gofmt and workflowcheck
+lint: $(WFCHECK)
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(WFCHECK) ./...
+
+## bench: the Go benchmarks
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: each fuzz target of the calculator for FUZZTIME (default 20s)
+FUZZTIME ?= 20s
+fuzz:
+	@for f in $$(go test -list '^Fuzz' ./calc/ | grep '^Fuzz'); do \
+	  echo "== $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./calc/ || exit 1; done
+
+## clean: stop nothing, remove the local state (.fenqi) — the database and plans are lost
+clean:
+	rm -rf .fenqi

@@ -1,0 +1,36 @@
+// Package activities holds fenqi's Temporal activities: the calculations
+// (pure, fast: run as local activities) and the persistence in PostgreSQL.
+// Activities are methods on Activities, which holds their dependencies, and
+// every one of them is idempotent: writes are keyed by business identity.
+package activities
+
+import (
+	"time"
+
+	"github.com/fenqi/fenqi/store"
+	"github.com/fenqi/fenqi/underwriting"
+)
+
+// Activities holds what the activities need: the store, the credit policy
+// and a clock.
+type Activities struct {
+	Store *store.Store
+	// Policy is the credit policy; nil means underwriting.DefaultPolicy().
+	Policy *underwriting.Policy
+	// Now is the wall clock; tests replace it.
+	Now func() time.Time
+}
+
+// New returns Activities over s with the default policy and the real clock.
+func New(s *store.Store) *Activities {
+	return &Activities{Store: s, Now: time.Now}
+}
+
+var defaultPolicy = underwriting.DefaultPolicy()
+
+func (a *Activities) policy() underwriting.Policy {
+	if a.Policy != nil {
+		return *a.Policy
+	}
+	return defaultPolicy
+}

@@ -1,0 +1,481 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/fenqi/fenqi/calc"
+	"github.com/fenqi/fenqi/plan"
+	"github.com/fenqi/fenqi/store"
+)
+
+// NonRetryable lists the error types the workflow does not retry. It is
+// empty on purpose: a plan lives for years, so a persistence activity that
+// fails (the database away, or a bug refused by a constraint) is retried
+// with backoff until it succeeds or a fix is deployed, and the pending
+// activity shows the failure and its type (InvalidInput, Conflict) in the
+// Web UI. Business refusals are results, not errors.
+var NonRetryable []string
+
+// permanent marks err as not worth retrying.
+func permanent(kind string, err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), kind, err)
+}
+
+// classify turns the store's sentinel errors into non-retryable ones.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrStateChanged):
+		return permanent("Conflict", err)
+	case errors.Is(err, store.ErrInvalid):
+		return permanent("InvalidInput", err)
+	}
+	return err
+}
+
+func parsePlanID(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil {
+		return uuid.Nil, permanent("InvalidInput", fmt.Errorf("plan id %q: %w", s, err))
+	}
+	return id, nil
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only values of fenqi's own types are encoded here.
+		return json.RawMessage(`{}`)
+	}
+	return b
+}
+
+func hashJSON(v any) string {
+	sum := sha256.Sum256(mustJSON(v))
+	return hex.EncodeToString(sum[:])
+}
+
+// RecordApplicationInput is an application with its credit decision.
+type RecordApplicationInput struct {
+	PlanID         string
+	CustomerID     string
+	App            plan.Application
+	Assessment     Assessment
+	State          plan.State
+	Offers         []plan.Offer
+	OffersExpireAt time.Time
+}
+
+// RecordApplication stores the customer, the application, the plan, the
+// assessment and the first offers, moves the plan to its state after the
+// decision, and tells the customer. Every write is keyed by business
+// identity, so a retry writes nothing twice.
+func (a *Activities) RecordApplication(ctx context.Context, in RecordApplicationInput) error {
+	planID, err := parsePlanID(in.PlanID)
+	if err != nil {
+		return err
+	}
+	c := in.App.Customer
+	cust := store.Customer{
+		ID: uuid.MustParse(in.CustomerID), ExternalRef: c.Ref, Name: c.Name, Phone: c.Phone, Email: c.Email,
+		IDNumber: c.IDNumber, PushID: c.PushID, PreferredChannel: string(c.PreferredChannel), TimeZone: c.TimeZone,
+		Profile: mustJSON(profileOf(c)),
+	}
+	saved, err := a.Store.UpsertCustomer(ctx, cust)
+	if errors.Is(err, store.ErrConflict) {
+		// A returning customer whose details changed.
+		saved, err = a.Store.UpdateCustomer(ctx, cust)
+	}
+	if err != nil {
+		return classify(fmt.Errorf("record application %s: %w", in.App.RequestID, err))
+	}
+	app, err := a.Store.CreateApplication(ctx, store.Application{
+		RequestID: in.App.RequestID, CustomerID: saved.ID, Amount: in.App.Amount, Currency: in.App.Currency,
+		Terms: in.App.Terms, Frequency: string(in.App.Frequency), Preferences: mustJSON(in.App.Preferences),
+		Applicant: mustJSON(profileOf(c)), Channel: in.App.Origin.Kind, PartnerName: in.App.Origin.Partner,
+		PartnerFeePolicy: partnerFeePolicy(in.App.Origin),
+	})
+	if err != nil {
+		return classify(fmt.Errorf("record application %s: %w", in.App.RequestID, err))
+	}
+	if _, err := a.Store.CreatePlan(ctx, store.Plan{ID: planID, ApplicationID: app.ID, CustomerID: saved.ID, Currency: in.App.Currency}); err != nil {
+		return classify(fmt.Errorf("record plan %s: %w", planID, err))
+	}
+	as := in.Assessment
+	if _, err := a.Store.SaveAssessment(ctx, store.Assessment{
+		ApplicationID: app.ID, Round: 1, Score: as.Score, Tier: as.Tier, CreditLimit: as.CreditLimit,
+		Currency: in.App.Currency, Decision: as.Decision, Reasons: as.Reasons, DecidedBy: "policy",
+		PolicyVersion: as.Policy, Details: mustJSON(map[string]any{"factors": as.Factors, "debt_to_income": as.DebtToIncome}),
+	}); err != nil {
+		return classify(fmt.Errorf("record assessment of %s: %w", in.App.RequestID, err))
+	}
+	if _, err := a.Store.SetCreditLimit(ctx, planID, as.CreditLimit); err != nil {
+		return classify(fmt.Errorf("record credit limit of plan %s: %w", planID, err))
+	}
+	if len(in.Offers) > 0 {
+		if _, err := a.Store.SaveOffers(ctx, app.ID, 1, storeOffers(in.Offers, in.App.Currency, in.OffersExpireAt)); err != nil {
+			return classify(fmt.Errorf("record offers of plan %s: %w", planID, err))
+		}
+	}
+	if _, err := a.Store.SetPlanState(ctx, planID, store.StateChange{
+		From: string(plan.StateAssessing), To: string(in.State), Reason: strings.Join(as.Reasons, " "), Actor: "system",
+	}); err != nil {
+		return classify(err)
+	}
+	var body string
+	switch in.State {
+	case plan.StateOffered:
+		body = fmt.Sprintf("Your application is approved: %d offers are waiting for you until %s.", len(in.Offers), in.OffersExpireAt.UTC().Format("2006-01-02"))
+	case plan.StateDeclined:
+		body = "We are sorry: your application was declined. " + strings.Join(as.Reasons, " ")
+	case plan.StateReview:
+		body = "Your application is being reviewed by our team; we will tell you the decision soon."
+	}
+	return a.notify(ctx, planID, in.App.Customer, "application:"+string(in.State), body)
+}
+
+// partnerFeePolicy is the partner's disclosed fee terms; nil for the
+// lender's own platform.
+func partnerFeePolicy(o plan.Origin) json.RawMessage {
+	if o.Kind != "partner" {
+		return nil
+	}
+	return mustJSON(map[string]any{"rate": o.PartnerFeeRate, "policy": o.PartnerFeePolicy})
+}
+
+// profileOf is the applicant's profile without personal data.
+func profileOf(c plan.Customer) map[string]any {
+	return map[string]any{
+		"age": c.Age, "occupation": c.Occupation, "monthly_income": c.MonthlyIncome,
+		"monthly_debt_payments": c.MonthlyDebtPayments, "assets": c.Assets, "liabilities": c.Liabilities,
+		"monthly_spend": c.MonthlySpend, "credit_history": c.CreditHistory,
+	}
+}
+
+func storeOffers(offers []plan.Offer, currency string, expire time.Time) []store.Offer {
+	out := make([]store.Offer, len(offers))
+	for i, o := range offers {
+		out[i] = store.Offer{
+			No: o.No, Method: string(o.Method), Amount: o.Amount, Currency: currency, Terms: o.Terms,
+			Frequency: string(o.Frequency), AnnualRate: o.AnnualRate, FeeRate: o.MonthlyFeeRate, FeeUpfront: o.FeeUpfront,
+			Instalment: o.Instalment, TotalCost: o.TotalCost, APRNominal: o.APRNominal, APREffective: o.APREffective,
+			ExpiresAt: expire, Details: mustJSON(map[string]any{"label": o.Label, "total_payment": o.TotalPayment}),
+		}
+	}
+	return out
+}
+
+// RecordOffersInput is a new offer set (or a refused counter-offer).
+type RecordOffersInput struct {
+	PlanID    string
+	Round     int
+	Offers    []plan.Offer
+	ExpireAt  time.Time
+	RequestID string
+	Actor     string
+	// Note explains the set: the reviewer, or a counter-offer's refusal.
+	Note    string
+	State   plan.State
+	Counter *plan.CounterOfferRequest
+}
+
+// RecordOffers stores an offer set made after a review or a counter-offer
+// (or the refusal of a counter-offer), answers the request, and tells the
+// customer.
+func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) error {
+	planID, err := parsePlanID(in.PlanID)
+	if err != nil {
+		return err
+	}
+	p, app, cust, err := a.planContext(ctx, planID)
+	if err != nil {
+		return err
+	}
+	kind, payload := "review_decision", any(map[string]any{"note": in.Note})
+	if in.Counter != nil {
+		kind, payload = "negotiate", in.Counter
+	}
+	if len(in.Offers) > 0 {
+		if _, err := a.Store.SaveOffers(ctx, app.ID, in.Round+1, storeOffers(in.Offers, p.Currency, in.ExpireAt)); err != nil {
+			return classify(fmt.Errorf("record offers round %d of plan %s: %w", in.Round, planID, err))
+		}
+	}
+	if p.State == string(plan.StateReview) && in.State == plan.StateOffered {
+		if _, err := a.Store.SetPlanState(ctx, planID, store.StateChange{From: p.State, To: string(in.State), Reason: in.Note, Actor: in.Actor}); err != nil {
+			return classify(err)
+		}
+	}
+	status, result := "completed", map[string]any{"offers": len(in.Offers), "round": in.Round}
+	if len(in.Offers) == 0 {
+		status, result = "rejected", map[string]any{"reason": in.Note}
+	}
+	if err := a.answer(ctx, planID, in.RequestID, kind, in.Actor, payload, status, result); err != nil {
+		return err
+	}
+	body := fmt.Sprintf("New offers are waiting for you until %s.", in.ExpireAt.UTC().Format("2006-01-02"))
+	if len(in.Offers) == 0 {
+		body = "We could not offer what you asked for: " + in.Note
+	}
+	return a.notify(ctx, planID, cust, fmt.Sprintf("offers:%d:%s", in.Round, in.RequestID), body)
+}
+
+// RecordAgreementInput is the agreement rendered for the chosen offer.
+type RecordAgreementInput struct {
+	PlanID     string
+	Version    int
+	Offer      plan.Offer
+	OfferRound int
+	Document   Document
+	ExpireAt   time.Time
+	RequestID  string
+}
+
+// RecordAgreement stores the chosen offer's terms and the agreement, moves
+// the plan to signing and tells the customer.
+func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInput) error {
+	planID, err := parsePlanID(in.PlanID)
+	if err != nil {
+		return err
+	}
+	p, app, cust, err := a.planContext(ctx, planID)
+	if err != nil {
+		return err
+	}
+	offers, err := a.Store.Offers(ctx, app.ID, in.OfferRound+1)
+	if err != nil {
+		return classify(fmt.Errorf("load offers round %d of plan %s: %w", in.OfferRound, planID, err))
+	}
+	var offerID uuid.UUID
+	for _, o := range offers {
+		if o.No == in.Offer.No {
+			offerID = o.ID
+		}
+	}
+	if offerID == uuid.Nil {
+		return permanent("InvalidInput", fmt.Errorf("plan %s has no offer %d in round %d", planID, in.Offer.No, in.OfferRound))
+	}
+	if _, err := a.Store.SetPlanTerms(ctx, planID, offerID, store.PlanTerms{
+		Principal: in.Offer.Amount, Method: string(in.Offer.Method), Terms: in.Offer.Terms, Frequency: string(in.Offer.Frequency),
+		AnnualRate: in.Offer.AnnualRate, FeeRate: in.Offer.MonthlyFeeRate, FeeUpfront: in.Offer.FeeUpfront,
+	}); err != nil {
+		return classify(fmt.Errorf("record terms of plan %s: %w", planID, err))
+	}
+	if _, err := a.Store.SaveAgreement(ctx, store.Agreement{
+		PlanID: planID, Version: in.Version, OfferID: offerID, Document: in.Document.Text, SHA256: in.Document.SHA256, ExpiresAt: in.ExpireAt,
+	}); err != nil {
+		return classify(fmt.Errorf("record agreement v%d of plan %s: %w", in.Version, planID, err))
+	}
+	if p.State == string(plan.StateOffered) {
+		if _, err := a.Store.SetPlanState(ctx, planID, store.StateChange{From: p.State, To: string(plan.StateSigning), Reason: fmt.Sprintf("offer %d chosen", in.Offer.No), Actor: "customer"}); err != nil {
+			return classify(err)
+		}
+	}
+	if err := a.answer(ctx, planID, in.RequestID, "choose_offer", "customer", map[string]any{"offer": in.Offer.No},
+		"completed", map[string]any{"agreement_sha256": in.Document.SHA256}); err != nil {
+		return err
+	}
+	return a.notify(ctx, planID, cust, fmt.Sprintf("agreement:%d", in.Version),
+		fmt.Sprintf("Your agreement is ready to sign until %s (document %s).", in.ExpireAt.UTC().Format("2006-01-02"), in.Document.SHA256[:12]))
+}
+
+// ActivateInput is the signed plan to activate.
+type ActivateInput struct {
+	PlanID           string
+	CustomerID       string
+	Offer            plan.Offer
+	Schedule         calc.Schedule
+	CreditLimit      decimal.Decimal
+	AgreementVersion int
+	Signature        plan.SignRequest
+	SignedAt         time.Time
+}
+
+// ActivateResult says whether the plan is active, or why not.
+type ActivateResult struct {
+	Activated bool
+	// Reason is why the credit line could not take the plan.
+	Reason string
+	// Available is the credit left after this plan.
+	Available decimal.Decimal
+}
+
+// Activate records the signature, reserves the credit line (available =
+// limit - outstanding of the customer's other plans), stores the schedule
+// as version 1 and makes the plan active, then sends the schedule notice.
+// A credit line that cannot cover the plan is a business outcome, not an
+// error.
+func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateResult, error) {
+	planID, err := parsePlanID(in.PlanID)
+	if err != nil {
+		return ActivateResult{}, err
+	}
+	p, _, cust, err := a.planContext(ctx, planID)
+	if err != nil {
+		return ActivateResult{}, err
+	}
+	sig := in.Signature
+	if _, err := a.Store.SignAgreement(ctx, planID, in.AgreementVersion, store.Signature{
+		Kind: sig.Kind(), SignerName: sig.Name, PaperReference: sig.PaperRef, Consent: sig.Consent,
+		SignedHash: sig.DocumentHash, SignedAt: in.SignedAt,
+	}); err != nil {
+		return ActivateResult{}, classify(fmt.Errorf("record signature of plan %s: %w", planID, err))
+	}
+	if p.State == string(plan.StateActive) {
+		return ActivateResult{Activated: true}, nil
+	}
+	rows := make([]store.Instalment, len(in.Schedule.Rows))
+	for i, r := range in.Schedule.Rows {
+		rows[i] = store.Instalment{
+			PlanID: planID, ScheduleVersion: 1, No: r.No, DueDate: r.DueDate.At(time.UTC, 0, 0, 0), Currency: p.Currency,
+			Principal: r.Principal, Interest: r.Interest, Fee: r.Fee, Payment: r.Payment, BalanceAfter: r.Balance, Holiday: r.Holiday,
+		}
+	}
+	res, err := a.Store.ActivatePlan(ctx, store.Activation{
+		PlanID: planID, CreditLimit: in.CreditLimit, Principal: in.Offer.Amount,
+		StartDate: in.Schedule.Rows[0].DueDate.AddMonths(-in.Offer.Frequency.MonthsPerPeriod()).At(time.UTC, 0, 0, 0),
+		Version: store.ScheduleVersion{PlanID: planID, Version: 1, Reason: "activation", RequestID: sig.RequestID,
+			Params: mustJSON(in.Offer)},
+		Rows: rows,
+	})
+	if errors.Is(err, store.ErrCreditLine) {
+		return ActivateResult{Reason: fmt.Sprintf("Your credit line cannot cover this plan: %v", errors.Unwrap(err))}, nil
+	}
+	if err != nil {
+		return ActivateResult{}, classify(fmt.Errorf("activate plan %s: %w", planID, err))
+	}
+	if err := a.answer(ctx, planID, sig.RequestID, "sign_agreement", "customer", sig, "completed",
+		map[string]any{"state": "active", "schedule_version": 1}); err != nil {
+		return ActivateResult{}, err
+	}
+	first, last := in.Schedule.Rows[0], in.Schedule.Rows[len(in.Schedule.Rows)-1]
+	body := fmt.Sprintf("Your plan is active: %d instalments of %s from %s to %s, %s in all. Annualised rate %s%% (effective %s%%).",
+		len(in.Schedule.Rows), calc.FormatMoney(first.Payment), first.DueDate, last.DueDate, calc.FormatMoney(in.Schedule.TotalPayment),
+		in.Schedule.APRNominal.StringFixed(2), in.Schedule.APREffective.StringFixed(2))
+	if err := a.notifyPurpose(ctx, planID, cust, "schedule_notice", "schedule:1", body); err != nil {
+		return ActivateResult{}, err
+	}
+	return ActivateResult{Activated: true, Available: res.Available}, nil
+}
+
+// RecordOutcomeInput is a final outcome before activation.
+type RecordOutcomeInput struct {
+	PlanID    string
+	From      plan.State
+	State     plan.State
+	Reasons   []string
+	RequestID string
+}
+
+// RecordOutcome moves the plan to a final state (declined, expired,
+// withdrawn), answers the request that caused it and tells the customer.
+func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) error {
+	planID, err := parsePlanID(in.PlanID)
+	if err != nil {
+		return err
+	}
+	p, _, cust, err := a.planContext(ctx, planID)
+	if err != nil {
+		return err
+	}
+	reason := strings.Join(in.Reasons, " ")
+	if _, err := a.Store.SetPlanState(ctx, planID, store.StateChange{From: p.State, To: string(in.State), Reason: reason, Actor: "system"}); err != nil {
+		return classify(err)
+	}
+	if in.RequestID != "" {
+		kind, actor := "withdraw", "customer"
+		if in.State == plan.StateDeclined {
+			kind, actor = "review_decision", "operator"
+		}
+		if err := a.answer(ctx, planID, in.RequestID, kind, actor, map[string]any{"reason": reason}, "completed",
+			map[string]any{"state": in.State}); err != nil {
+			return err
+		}
+	}
+	return a.notify(ctx, planID, cust, "outcome:"+string(in.State), outcomeText(in.State, reason))
+}
+
+func outcomeText(s plan.State, reason string) string {
+	switch s {
+	case plan.StateWithdrawn:
+		return "Your application is withdrawn. " + reason
+	case plan.StateExpired:
+		return "Your application has expired. " + reason
+	default:
+		return "We are sorry: your application was declined. " + reason
+	}
+}
+
+// planContext loads a plan with its application and customer.
+func (a *Activities) planContext(ctx context.Context, planID uuid.UUID) (store.Plan, store.Application, store.Customer, error) {
+	p, err := a.Store.GetPlan(ctx, planID)
+	if err != nil {
+		return store.Plan{}, store.Application{}, store.Customer{}, classify(fmt.Errorf("load plan %s: %w", planID, err))
+	}
+	app, err := a.Store.GetApplication(ctx, p.ApplicationID)
+	if err != nil {
+		return store.Plan{}, store.Application{}, store.Customer{}, classify(fmt.Errorf("load application of plan %s: %w", planID, err))
+	}
+	cust, err := a.Store.GetCustomer(ctx, p.CustomerID)
+	if err != nil {
+		return store.Plan{}, store.Application{}, store.Customer{}, classify(fmt.Errorf("load customer of plan %s: %w", planID, err))
+	}
+	return p, app, cust, nil
+}
+
+// answer records a customer or operator request with its outcome, keyed
+// by (plan, request id).
+func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, kind, actor string, payload any, status string, result any) error {
+	if requestID == "" {
+		return nil
+	}
+	if _, _, err := a.Store.SaveRequest(ctx, store.Request{
+		PlanID: planID, RequestID: requestID, Kind: kind, Actor: actor, Payload: mustJSON(payload), PayloadHash: hashJSON(payload),
+	}); err != nil {
+		return classify(fmt.Errorf("record request %s of plan %s: %w", requestID, planID, err))
+	}
+	if _, err := a.Store.AnswerRequest(ctx, planID, requestID, status, mustJSON(result)); err != nil {
+		return classify(fmt.Errorf("answer request %s of plan %s: %w", requestID, planID, err))
+	}
+	return nil
+}
+
+// notify queues a notice to the customer on their preferred channel.
+func (a *Activities) notify(ctx context.Context, planID uuid.UUID, cust any, key, body string) error {
+	var c store.Customer
+	switch v := cust.(type) {
+	case store.Customer:
+		c = v
+	case plan.Customer:
+		c = store.Customer{PreferredChannel: string(v.PreferredChannel)}
+	}
+	return a.notifyPurpose(ctx, planID, c, "notice", key, body)
+}
+
+func (a *Activities) notifyPurpose(ctx context.Context, planID uuid.UUID, c store.Customer, purpose, key, body string) error {
+	channel := c.PreferredChannel
+	if channel == "" {
+		channel = string(plan.ChannelSMS)
+	}
+	contact := store.Contact{
+		PlanID: planID, ContactKey: planID.String() + ":" + key, Purpose: purpose, Channel: channel,
+		ScheduledFor: a.Now(), Body: body,
+	}
+	if _, _, err := a.Store.QueueContact(ctx, contact, mustJSON(map[string]string{"body": body})); err != nil {
+		return classify(fmt.Errorf("queue %s notice %s of plan %s: %w", channel, key, planID, err))
+	}
+	slog.InfoContext(ctx, "customer notified", "plan_id", planID, "purpose", purpose, "key", key, "channel", channel)
+	return nil
+}

@@ -1,0 +1,206 @@
+// Package api is fenqi's HTTP API for front-ends: JSON over the front
+// door. Errors are {"error":{"code":...,"message":...}} with 400 (bad
+// input), 404 (no such plan), 409 (not possible in the plan's state, or a
+// request id reused for another request), 413 (body too large) or 422
+// (the plan refused it, with the reason). An Idempotency-Key header gives
+// a request its id when the body has none, so a retried POST is answered,
+// not applied twice.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/fenqi/fenqi/frontdoor"
+	"github.com/fenqi/fenqi/plan"
+)
+
+// Door is what the API needs of the front door.
+type Door interface {
+	Apply(ctx context.Context, app plan.Application) (frontdoor.Applied, error)
+	Status(ctx context.Context, planID string) (plan.Status, error)
+	Choose(ctx context.Context, planID string, r plan.ChooseRequest) (plan.Reply, error)
+	CounterOffer(ctx context.Context, planID string, r plan.CounterOfferRequest) (plan.Reply, error)
+	Sign(ctx context.Context, planID string, r plan.SignRequest) (plan.Reply, error)
+	Withdraw(ctx context.Context, planID string, r plan.WithdrawRequest) (plan.Reply, error)
+	Decide(ctx context.Context, planID string, r plan.ReviewDecision) (plan.Reply, error)
+}
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 64 << 10
+
+// Server serves the API.
+type Server struct {
+	door Door
+	log  *slog.Logger
+	mux  *http.ServeMux
+}
+
+// New returns the API's handler over door.
+func New(door Door, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{door: door, log: log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("POST /v1/applications", s.apply)
+	s.mux.HandleFunc("GET /v1/plans/{id}", s.status)
+	s.mux.HandleFunc("POST /v1/plans/{id}/choose", planAction(s, func(ctx context.Context, id string, r plan.ChooseRequest) (plan.Reply, error) {
+		return s.door.Choose(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/counter-offer", planAction(s, func(ctx context.Context, id string, r plan.CounterOfferRequest) (plan.Reply, error) {
+		return s.door.CounterOffer(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/sign", planAction(s, func(ctx context.Context, id string, r plan.SignRequest) (plan.Reply, error) {
+		return s.door.Sign(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/withdraw", planAction(s, func(ctx context.Context, id string, r plan.WithdrawRequest) (plan.Reply, error) {
+		return s.door.Withdraw(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/review-decision", planAction(s, func(ctx context.Context, id string, r plan.ReviewDecision) (plan.Reply, error) {
+		return s.door.Decide(ctx, id, r)
+	}))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	var app plan.Application
+	if !s.decode(w, r, &app) {
+		return
+	}
+	if app.RequestID == "" {
+		app.RequestID = r.Header.Get("Idempotency-Key")
+	}
+	res, err := s.door.Apply(r.Context(), app)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	st, err := s.door.Status(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// planAction decodes a request of type R, takes its request id from the
+// Idempotency-Key header when the body has none, sends it, and answers 200
+// with the reply, or 422 when the plan refused it.
+func planAction[R plan.Request](s *Server, send func(context.Context, string, R) (plan.Reply, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req R
+		if !s.decode(w, r, &req) {
+			return
+		}
+		req = setRequestID(req, r.Header.Get("Idempotency-Key"))
+		reply, err := send(r.Context(), r.PathValue("id"), req)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !reply.Accepted {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+				"error": apiError{Code: "refused", Message: reply.Reason},
+				"reply": reply,
+			})
+			return
+		}
+		writeJSON(w, http.StatusOK, reply)
+	}
+}
+
+// setRequestID fills an empty request id with key.
+func setRequestID[R plan.Request](req R, key string) R {
+	if req.ID() != "" || key == "" {
+		return req
+	}
+	var v any = &req
+	switch p := v.(type) {
+	case *plan.ChooseRequest:
+		p.RequestID = key
+	case *plan.CounterOfferRequest:
+		p.RequestID = key
+	case *plan.SignRequest:
+		p.RequestID = key
+	case *plan.WithdrawRequest:
+		p.RequestID = key
+	case *plan.ReviewDecision:
+		p.RequestID = key
+	}
+	return req
+}
+
+// decode reads one JSON object into v, refusing unknown fields, trailing
+// data and bodies over MaxBodyBytes.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("the body must hold exactly one JSON object")
+	}
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+		return false
+	}
+	writeError(w, http.StatusBadRequest, "bad_json", "invalid JSON body: "+strings.TrimPrefix(err.Error(), "json: "))
+	return false
+}
+
+// fail maps the front door's errors to HTTP.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var invalid *plan.ValidationError
+	var rejected *frontdoor.RejectedError
+	switch {
+	case errors.As(err, &invalid):
+		writeError(w, http.StatusBadRequest, "invalid", invalid.Error())
+	case errors.Is(err, frontdoor.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no plan "+r.PathValue("id"))
+	case errors.As(err, &rejected):
+		writeError(w, http.StatusConflict, "conflict", rejected.Reason)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusGatewayTimeout, "timeout", "the plan did not answer in time; retry with the same Idempotency-Key")
+	default:
+		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error; retry with the same Idempotency-Key")
+	}
+}
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

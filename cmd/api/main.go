@@ -1,0 +1,75 @@
+// Command api serves fenqi's HTTP API for front-ends.
+//
+// Configuration (environment): FENQI_API_ADDR (default 127.0.0.1:8080),
+// TEMPORAL_ADDRESS (default 127.0.0.1:7233), TEMPORAL_NAMESPACE (default
+// "default"), FENQI_TASK_QUEUE (default "fenqi").
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"github.com/fenqi/fenqi/api"
+	"github.com/fenqi/fenqi/frontdoor"
+)
+
+func main() {
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	slog.SetDefault(logger)
+	if err := run(logger); err != nil {
+		logger.Error("api stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(logger *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
+	c, err := client.Dial(client.Options{
+		HostPort:  addr,
+		Namespace: envOr("TEMPORAL_NAMESPACE", "default"),
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
+	}
+	defer c.Close()
+	door := frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE"))
+	srv := &http.Server{
+		Addr:              envOr("FENQI_API_ADDR", "127.0.0.1:8080"),
+		Handler:           api.New(door, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	logger.Info("api listening", "addr", srv.Addr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve api on %s: %w", srv.Addr, err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down api: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+// Package frontdoor is the one typed way into fenqi's plans, shared by the
+// starter CLI and the HTTP API: start a plan, send a customer or operator
+// request, read a plan's status. Neither caller talks to Temporal on its
+// own terms.
+package frontdoor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/fenqi/fenqi/plan"
+	"github.com/fenqi/fenqi/searchattrs"
+)
+
+// DefaultTaskQueue is the task queue fenqi's workers poll.
+const DefaultTaskQueue = "fenqi"
+
+// ErrNotFound means there is no plan with that id.
+var ErrNotFound = errors.New("plan not found")
+
+// RejectedError means the plan refused the request before it was applied:
+// the plan is in the wrong state, the agreement hash does not match, or
+// the request id was used for another request.
+type RejectedError struct {
+	Reason string
+}
+
+func (e *RejectedError) Error() string { return e.Reason }
+
+// Door sends requests to plans.
+type Door struct {
+	c     client.Client
+	queue string
+}
+
+// New returns a Door over a connected Temporal client; an empty taskQueue
+// means DefaultTaskQueue.
+func New(c client.Client, taskQueue string) *Door {
+	if taskQueue == "" {
+		taskQueue = DefaultTaskQueue
+	}
+	return &Door{c: c, queue: taskQueue}
+}
+
+// Applied is the answer to an application.
+type Applied struct {
+	PlanID string     `json:"plan_id"`
+	State  plan.State `json:"state"`
+	// Existing is true when the plan had already ended before this call.
+	Existing bool `json:"existing,omitempty"`
+	// Reason explains a decline.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Apply starts the plan for an application and returns once the credit
+// decision is made (offers, manual review or decline). Applying again with
+// the same request id returns the same plan.
+func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error) {
+	if err := app.Validate(); err != nil {
+		return Applied{}, err
+	}
+	app = app.Normalized()
+	id := plan.IDFromRequest(app.RequestID)
+	start := d.c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       plan.WorkflowID(id),
+		TaskQueue:                d.queue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		// A plan that has ended is never started again under its id.
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattrs.PlanState.ValueSet(string(plan.StateAssessing)),
+			searchattrs.CustomerId.ValueSet(plan.CustomerIDFromRef(app.Customer.Ref).String()),
+		),
+	}, plan.WorkflowName, plan.Input{PlanID: id.String(), Application: app})
+	h, err := d.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   plan.UpdateAwaitDecision,
+			UpdateID:     "apply:" + app.RequestID,
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			// The plan has ended already: answer with what it is.
+			st, qerr := d.Status(ctx, id.String())
+			if qerr != nil {
+				return Applied{}, qerr
+			}
+			return Applied{PlanID: id.String(), State: st.State, Existing: true, Reason: firstOf(st.Reasons)}, nil
+		}
+		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
+	}
+	var reply plan.Reply
+	if err := h.Get(ctx, &reply); err != nil {
+		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
+	}
+	return Applied{PlanID: id.String(), State: reply.State, Reason: reply.Reason}, nil
+}
+
+func firstOf(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// Status reads a plan's status.
+func (d *Door) Status(ctx context.Context, planID string) (plan.Status, error) {
+	id, err := plan.ParseID(planID)
+	if err != nil {
+		return plan.Status{}, &plan.ValidationError{Field: "plan", Reason: err.Error()}
+	}
+	v, err := d.c.QueryWorkflow(ctx, plan.WorkflowID(id), "", plan.QueryStatus)
+	if err != nil {
+		return plan.Status{}, d.mapErr("status", id, err)
+	}
+	var st plan.Status
+	if err := v.Get(&st); err != nil {
+		return plan.Status{}, fmt.Errorf("decode status of plan %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// Choose picks an offer.
+func (d *Door) Choose(ctx context.Context, planID string, r plan.ChooseRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgChoose, r)
+}
+
+// CounterOffer asks for other offers.
+func (d *Door) CounterOffer(ctx context.Context, planID string, r plan.CounterOfferRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgCounterOffer, r)
+}
+
+// Sign signs the agreement.
+func (d *Door) Sign(ctx context.Context, planID string, r plan.SignRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgSign, r)
+}
+
+// Withdraw withdraws the application.
+func (d *Door) Withdraw(ctx context.Context, planID string, r plan.WithdrawRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgWithdraw, r)
+}
+
+// Decide sends an operator's review decision.
+func (d *Door) Decide(ctx context.Context, planID string, r plan.ReviewDecision) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgReviewDecision, r)
+}
+
+// send delivers r as an Update and waits for the plan's reply. The update
+// id is the request id, so a retried call is answered, not applied twice.
+func (d *Door) send(ctx context.Context, planID, name string, r plan.Request) (plan.Reply, error) {
+	id, err := plan.ParseID(planID)
+	if err != nil {
+		return plan.Reply{}, &plan.ValidationError{Field: "plan", Reason: err.Error()}
+	}
+	if err := r.Validate(); err != nil {
+		return plan.Reply{}, err
+	}
+	h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   plan.WorkflowID(id),
+		UpdateName:   name,
+		UpdateID:     name + ":" + r.ID(),
+		Args:         []any{r},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return plan.Reply{}, d.mapErr(name, id, err)
+	}
+	var reply plan.Reply
+	if err := h.Get(ctx, &reply); err != nil {
+		return plan.Reply{}, d.mapErr(name, id, err)
+	}
+	return reply, nil
+}
+
+// Signal delivers r as a Signal, as front-ends that do not wait for an
+// answer send it; the outcome shows in the plan's status.
+func (d *Door) Signal(ctx context.Context, planID, name string, r plan.Request) error {
+	id, err := plan.ParseID(planID)
+	if err != nil {
+		return &plan.ValidationError{Field: "plan", Reason: err.Error()}
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if err := d.c.SignalWorkflow(ctx, plan.WorkflowID(id), "", name, r); err != nil {
+		return d.mapErr(name, id, err)
+	}
+	return nil
+}
+
+// mapErr turns Temporal's errors into the front door's.
+func (d *Door) mapErr(op string, id uuid.UUID, err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("%s plan %s: %w", op, id, ErrNotFound)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return &RejectedError{Reason: appErr.Message()}
+	}
+	return fmt.Errorf("%s plan %s: %w", op, id, err)
+}

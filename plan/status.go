@@ -1,0 +1,161 @@
+package plan
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/fenqi/fenqi/calc"
+)
+
+// Offer is one option put to the customer, with its cost disclosed.
+type Offer struct {
+	No        int             `json:"no"`
+	Method    calc.Method     `json:"method"`
+	Amount    decimal.Decimal `json:"amount"`
+	Terms     int             `json:"terms"`
+	Frequency calc.Frequency  `json:"frequency"`
+	// AnnualRate is the contract interest rate (fraction, 0.12 = 12%).
+	AnnualRate decimal.Decimal `json:"annual_rate"`
+	// MonthlyFeeRate is the fee plan's rate (fraction of the principal).
+	MonthlyFeeRate decimal.Decimal `json:"monthly_fee_rate"`
+	FeeUpfront     bool            `json:"fee_upfront,omitempty"`
+	// Instalment is the first (for level plans: every) instalment.
+	Instalment decimal.Decimal `json:"instalment"`
+	// TotalCost is interest plus fees over the whole plan.
+	TotalCost    decimal.Decimal `json:"total_cost"`
+	TotalPayment decimal.Decimal `json:"total_payment"`
+	// APRNominal and APREffective are the annualised rates in percent.
+	APRNominal   decimal.Decimal `json:"apr_nominal"`
+	APREffective decimal.Decimal `json:"apr_effective"`
+	// Label is a short description for the customer.
+	Label string `json:"label"`
+}
+
+// CalcTerms returns the calculator's terms for o starting on start.
+func (o Offer) CalcTerms(start calc.Date) calc.Terms {
+	return calc.Terms{
+		Method: o.Method, Principal: o.Amount, Terms: o.Terms, AnnualRate: o.AnnualRate,
+		MonthlyFeeRate: o.MonthlyFeeRate, FeeUpfront: o.FeeUpfront, Frequency: o.Frequency, Start: start,
+	}
+}
+
+// InstalmentStatus is where one instalment stands.
+type InstalmentStatus string
+
+// The statuses of an instalment.
+const (
+	InstalmentPending       InstalmentStatus = "pending"
+	InstalmentDue           InstalmentStatus = "due"
+	InstalmentPaid          InstalmentStatus = "paid"
+	InstalmentPartiallyPaid InstalmentStatus = "partially_paid"
+	InstalmentOverdue       InstalmentStatus = "overdue"
+	InstalmentWaived        InstalmentStatus = "waived"
+)
+
+// ScheduleRow is a schedule row (as `starter schedule --json` prints it)
+// with its status.
+type ScheduleRow struct {
+	calc.Row
+	Status InstalmentStatus `json:"status"`
+}
+
+// MarshalJSON writes the row's schedule fields and its status.
+func (r ScheduleRow) MarshalJSON() ([]byte, error) {
+	type wire struct {
+		calc.RowJSON
+		Status InstalmentStatus `json:"status"`
+	}
+	return json.Marshal(wire{RowJSON: r.Row.JSON(), Status: r.Status})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *ScheduleRow) UnmarshalJSON(b []byte) error {
+	var w struct {
+		calc.RowJSON
+		Status InstalmentStatus `json:"status"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	row, err := w.RowJSON.Row()
+	if err != nil {
+		return err
+	}
+	*r = ScheduleRow{Row: row, Status: w.Status}
+	return nil
+}
+
+// Status is what a plan reports to a Query: enough for the customer's page
+// and the operator's view. Keys that do not apply yet are present with
+// zero values.
+type Status struct {
+	PlanID     string `json:"plan_id"`
+	State      State  `json:"state"`
+	CustomerID string `json:"customer_id"`
+	// Reasons explain a decline, an expiry or a withdrawal.
+	Reasons []string `json:"reasons"`
+	// Assessment outcome.
+	Score       int             `json:"score"`
+	Tier        string          `json:"tier"`
+	CreditLimit decimal.Decimal `json:"credit_limit"`
+	// Offers is the current offer set; OfferRound counts counter-offers.
+	Offers           []Offer   `json:"offers"`
+	OfferRound       int       `json:"offer_round"`
+	CounterRoundsMax int       `json:"counter_rounds_max"`
+	OffersExpireAt   time.Time `json:"offers_expire_at"`
+	ChosenOffer      int       `json:"chosen_offer"`
+	// The agreement to sign (its text via AgreementText on request).
+	AgreementHash     string    `json:"agreement_hash"`
+	AgreementExpireAt time.Time `json:"agreement_expire_at"`
+	SignedAt          time.Time `json:"signed_at"`
+	// The schedule and progress.
+	Schedule             []ScheduleRow   `json:"schedule"`
+	PaidInstallments     int             `json:"paid_installments"`
+	TotalInstallments    int             `json:"total_installments"`
+	OutstandingPrincipal decimal.Decimal `json:"outstanding_principal"`
+	DaysPastDue          int             `json:"days_past_due"`
+	Bucket               string          `json:"bucket"`
+	UpdatedAt            time.Time       `json:"updated_at"`
+}
+
+func money(d decimal.Decimal) string { return calc.FormatMoney(d) }
+
+func rate(d decimal.Decimal) string { return d.StringFixed(calc.RatePlaces) }
+
+// MarshalJSON writes money with exactly 2 decimals and annualised rates
+// with 4, as everywhere in fenqi's output.
+func (o Offer) MarshalJSON() ([]byte, error) {
+	type plain Offer
+	return json.Marshal(struct {
+		plain
+		Amount       string `json:"amount"`
+		Instalment   string `json:"instalment"`
+		TotalCost    string `json:"total_cost"`
+		TotalPayment string `json:"total_payment"`
+		APRNominal   string `json:"apr_nominal"`
+		APREffective string `json:"apr_effective"`
+	}{plain(o), money(o.Amount), money(o.Instalment), money(o.TotalCost), money(o.TotalPayment), rate(o.APRNominal), rate(o.APREffective)})
+}
+
+// MarshalJSON writes money with exactly 2 decimals and lists as [] rather
+// than null.
+func (s Status) MarshalJSON() ([]byte, error) {
+	type plain Status
+	p := plain(s)
+	if p.Reasons == nil {
+		p.Reasons = []string{}
+	}
+	if p.Offers == nil {
+		p.Offers = []Offer{}
+	}
+	if p.Schedule == nil {
+		p.Schedule = []ScheduleRow{}
+	}
+	return json.Marshal(struct {
+		plain
+		CreditLimit          string `json:"credit_limit"`
+		OutstandingPrincipal string `json:"outstanding_principal"`
+	}{p, money(s.CreditLimit), money(s.OutstandingPrincipal)})
+}

@@ -1,0 +1,262 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Agreement statuses.
+const (
+	AgreementPending    = "pending"
+	AgreementSigned     = "signed"
+	AgreementExpired    = "expired"
+	AgreementSuperseded = "superseded"
+)
+
+// Agreement is a rendered agreement of a plan, archived with the SHA-256 of
+// its text. Document and hash never change once stored.
+type Agreement struct {
+	// ID is assigned by the database.
+	ID uuid.UUID
+	// PlanID and Version (>= 1) are the business key.
+	PlanID  uuid.UUID
+	Version int
+	// OfferID is the offer the agreement renders (zero: none).
+	OfferID uuid.UUID
+	// Document is the full text; SHA256 its lower-case hex SHA-256 (of the
+	// UTF-8 bytes), computed by SaveAgreement.
+	Document string
+	SHA256   string
+	// Status is pending, signed, expired or superseded.
+	Status string
+	// ExpiresAt is when an unsigned agreement lapses (zero: never).
+	ExpiresAt time.Time
+	// Signature is nil until signed.
+	Signature *Signature
+	// CreatedAt is set by the database.
+	CreatedAt time.Time
+}
+
+// Signature is the customer's signature of an agreement.
+type Signature struct {
+	// Kind is electronic or paper; a paper signature is recorded by its
+	// PaperReference.
+	Kind           string
+	SignerName     string
+	PaperReference string
+	// Consent must be true: the customer read and accepted the terms.
+	Consent bool
+	// SignedHash is the document hash the signer saw; it must equal the
+	// agreement's SHA256.
+	SignedHash string
+	// SignedAt is when it was signed (default: now).
+	SignedAt time.Time
+	// Meta (JSON object): channel, device, IP ... of an electronic signature.
+	Meta json.RawMessage
+}
+
+// DocumentHash returns the lower-case hex SHA-256 of an agreement text, as
+// stored in agreements.sha256.
+func DocumentHash(document string) string {
+	sum := sha256.Sum256([]byte(document))
+	return hex.EncodeToString(sum[:])
+}
+
+const agreementColumns = `id, plan_id, version, offer_id, document, sha256, status, expires_at, signed_at,
+	signature_kind, signer_name, paper_reference, consent, signed_hash, signature_meta, created_at`
+
+func scanAgreement(row pgx.Row) (Agreement, error) {
+	var (
+		a   Agreement
+		sig Signature
+	)
+	err := row.Scan(&a.ID, &a.PlanID, &a.Version, uid(&a.OfferID), &a.Document, &a.SHA256, &a.Status,
+		tim(&a.ExpiresAt), tim(&sig.SignedAt), str(&sig.Kind), str(&sig.SignerName), str(&sig.PaperReference),
+		&sig.Consent, str(&sig.SignedHash), &sig.Meta, &a.CreatedAt)
+	if err != nil {
+		return Agreement{}, err
+	}
+	if !sig.SignedAt.IsZero() {
+		a.Signature = &sig
+	}
+	return a, nil
+}
+
+// SaveAgreement archives an agreement keyed by (PlanID, Version) with the
+// hash of its document (a given SHA256 must match it). A repeat of the same
+// document returns the stored agreement; a different one is ErrConflict.
+func (s *Store) SaveAgreement(ctx context.Context, a Agreement) (Agreement, error) {
+	fail := func(err error) (Agreement, error) {
+		return Agreement{}, fmt.Errorf("save agreement plan %s v%d: %w", a.PlanID, a.Version, err)
+	}
+	if a.Version < 1 {
+		return fail(invalid("version must be at least 1"))
+	}
+	if a.Document == "" {
+		return fail(invalid("document is empty"))
+	}
+	hash := DocumentHash(a.Document)
+	if a.SHA256 != "" && a.SHA256 != hash {
+		return fail(fmt.Errorf("%w: given hash %s, document hashes to %s", ErrHashMismatch, a.SHA256, hash))
+	}
+	a.SHA256 = hash
+	var out Agreement
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = scanAgreement(tx.QueryRow(ctx, `INSERT INTO agreements (plan_id, version, offer_id, document, sha256,
+				expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (plan_id, version) DO NOTHING
+			RETURNING `+agreementColumns,
+			a.PlanID, a.Version, nullUUID(a.OfferID), a.Document, a.SHA256, nullTime(a.ExpiresAt)))
+		if err == nil {
+			return audit(ctx, tx, out.PlanID, uuid.Nil, ActorSystem, "agreement.saved", map[string]any{
+				"version": out.Version, "sha256": out.SHA256, "offer_id": nullUUID(out.OfferID)})
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return classify(err)
+		}
+		if out, err = scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+			WHERE plan_id = $1 AND version = $2`, a.PlanID, a.Version)); err != nil {
+			return classify(err)
+		}
+		var d diff
+		d.str("sha256", out.SHA256, a.SHA256)
+		d.id("offer", out.OfferID, a.OfferID)
+		d.time("expires at", out.ExpiresAt, instant(a.ExpiresAt))
+		return d.err()
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// SignAgreement records the signature of agreement (planID, version). The
+// signature must quote the agreement's hash (else ErrHashMismatch) and
+// carry consent; a pending agreement past its expiry, or one expired or
+// superseded, is ErrStateChanged. Repeating the same signature returns the
+// signed agreement; a different one is ErrConflict.
+func (s *Store) SignAgreement(ctx context.Context, planID uuid.UUID, version int, sig Signature) (Agreement, error) {
+	fail := func(err error) (Agreement, error) {
+		return Agreement{}, fmt.Errorf("sign agreement plan %s v%d: %w", planID, version, err)
+	}
+	if !sig.Consent {
+		return fail(invalid("the signer did not consent"))
+	}
+	if sig.Kind != "electronic" && sig.Kind != "paper" {
+		return fail(invalid("signature kind %q must be electronic or paper", sig.Kind))
+	}
+	if sig.SignerName == "" {
+		return fail(invalid("signer name is required"))
+	}
+	if sig.Kind == "paper" && sig.PaperReference == "" {
+		return fail(invalid("a paper signature needs its paper reference"))
+	}
+	meta, err := object("signature meta", sig.Meta)
+	if err != nil {
+		return fail(err)
+	}
+	sig.Meta = meta
+	var out Agreement
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		cur, err := scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+			WHERE plan_id = $1 AND version = $2 FOR UPDATE`, planID, version))
+		if err != nil {
+			return classify(err)
+		}
+		if sig.SignedHash != cur.SHA256 {
+			return fmt.Errorf("%w: signature quotes %q, agreement hash is %s", ErrHashMismatch, sig.SignedHash, cur.SHA256)
+		}
+		if cur.Signature != nil {
+			out = cur
+			var d diff
+			d.str("kind", cur.Signature.Kind, sig.Kind)
+			d.str("signer", cur.Signature.SignerName, sig.SignerName)
+			d.str("paper reference", cur.Signature.PaperReference, sig.PaperReference)
+			if !sig.SignedAt.IsZero() {
+				d.time("signed at", cur.Signature.SignedAt, instant(sig.SignedAt))
+			}
+			return d.err()
+		}
+		if cur.Status != AgreementPending {
+			return stateChanged("agreement is %s", cur.Status)
+		}
+		signedAt := sig.SignedAt
+		if signedAt.IsZero() {
+			signedAt = time.Now()
+		}
+		if !cur.ExpiresAt.IsZero() && signedAt.After(cur.ExpiresAt) {
+			return stateChanged("agreement expired at %s", cur.ExpiresAt.Format(time.RFC3339))
+		}
+		if out, err = scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = 'signed', signed_at = $3,
+				signature_kind = $4, signer_name = $5, paper_reference = $6, consent = $7, signed_hash = $8,
+				signature_meta = $9
+			WHERE plan_id = $1 AND version = $2 RETURNING `+agreementColumns,
+			planID, version, instant(signedAt), sig.Kind, sig.SignerName, nullString(sig.PaperReference), sig.Consent,
+			sig.SignedHash, []byte(sig.Meta))); err != nil {
+			return classify(err)
+		}
+		return audit(ctx, tx, planID, uuid.Nil, ActorSystem, "agreement.signed", map[string]any{
+			"version": version, "sha256": out.SHA256, "kind": sig.Kind, "paper_reference": sig.PaperReference})
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// SetAgreementStatus moves a pending agreement to expired or superseded
+// (a no-op if it already has that status).
+func (s *Store) SetAgreementStatus(ctx context.Context, planID uuid.UUID, version int, status string) (Agreement, error) {
+	fail := func(err error) (Agreement, error) {
+		return Agreement{}, fmt.Errorf("set agreement plan %s v%d %s: %w", planID, version, status, err)
+	}
+	if status != AgreementExpired && status != AgreementSuperseded {
+		return fail(invalid("status must be expired or superseded"))
+	}
+	var out Agreement
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		cur, err := scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+			WHERE plan_id = $1 AND version = $2 FOR UPDATE`, planID, version))
+		if err != nil {
+			return classify(err)
+		}
+		if cur.Status == status {
+			out = cur
+			return nil
+		}
+		// A signed agreement can be superseded (a new version replaces it),
+		// never expired.
+		if cur.Status != AgreementPending && !(cur.Status == AgreementSigned && status == AgreementSuperseded) {
+			return stateChanged("agreement is %s", cur.Status)
+		}
+		if out, err = scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = $3
+			WHERE plan_id = $1 AND version = $2 RETURNING `+agreementColumns, planID, version, status)); err != nil {
+			return classify(err)
+		}
+		return audit(ctx, tx, planID, uuid.Nil, ActorSystem, "agreement."+status, map[string]any{"version": version})
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// GetAgreement returns agreement (planID, version).
+func (s *Store) GetAgreement(ctx context.Context, planID uuid.UUID, version int) (Agreement, error) {
+	a, err := scanAgreement(s.pool.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+		WHERE plan_id = $1 AND version = $2`, planID, version))
+	if err != nil {
+		return Agreement{}, fmt.Errorf("get agreement plan %s v%d: %w", planID, version, classify(err))
+	}
+	return a, nil
+}

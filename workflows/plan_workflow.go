@@ -1,0 +1,149 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/fenqi/fenqi/activities"
+	"github.com/fenqi/fenqi/plan"
+	"github.com/fenqi/fenqi/searchattrs"
+)
+
+// Plan is the state of one instalment plan: everything the workflow knows,
+// kept in one struct so that it can be queried and carried across runs.
+type Plan struct {
+	PlanID     string           `json:"plan_id"`
+	CustomerID string           `json:"customer_id"`
+	App        plan.Application `json:"app"`
+	State      plan.State       `json:"state"`
+	Reasons    []string         `json:"reasons,omitempty"`
+
+	Assessment activities.Assessment `json:"assessment"`
+
+	Offers         []plan.Offer `json:"offers,omitempty"`
+	OfferRound     int          `json:"offer_round"`
+	OffersExpireAt time.Time    `json:"offers_expire_at"`
+	Chosen         int          `json:"chosen"`
+
+	Agreement         activities.Document `json:"agreement"`
+	AgreementVersion  int                 `json:"agreement_version"`
+	AgreementExpireAt time.Time           `json:"agreement_expire_at"`
+	SignedAt          time.Time           `json:"signed_at"`
+
+	Schedule        []plan.ScheduleRow `json:"schedule,omitempty"`
+	ScheduleVersion int                `json:"schedule_version"`
+	UpdatedAt       time.Time          `json:"updated_at"`
+
+	// Inbox holds accepted messages not yet processed, in arrival order.
+	Inbox []Message `json:"inbox,omitempty"`
+	// Replies answers every processed request id (a repeat gets the same).
+	Replies map[string]plan.Reply `json:"replies,omitempty"`
+	// Seen maps every request id accepted so far to its fingerprint.
+	Seen map[string]string `json:"seen,omitempty"`
+}
+
+// planWorkflow runs one plan: it holds the state; the message handlers
+// only validate and queue messages, and the run loop decides and waits.
+type planWorkflow struct {
+	Plan
+	// savedState is the PlanState search attribute's current value, so that
+	// it is upserted only when it changes (each upsert is billable).
+	savedState plan.State
+	// pendingSignature is the accepted sign message activate completes.
+	pendingSignature Message
+}
+
+// PlanWorkflow carries one instalment plan from the application to its
+// end: assessment, offers, negotiation, signing, activation.
+func PlanWorkflow(ctx workflow.Context, in plan.Input) (plan.Status, error) {
+	w := &planWorkflow{Plan: Plan{
+		PlanID:     in.PlanID,
+		CustomerID: plan.CustomerIDFromRef(in.Application.Customer.Ref).String(),
+		App:        in.Application.Normalized(),
+		State:      plan.StateAssessing,
+		Replies:    map[string]plan.Reply{},
+		Seen:       map[string]string{},
+	}}
+	if err := w.setup(ctx); err != nil {
+		return plan.Status{}, err
+	}
+	if err := w.run(ctx); err != nil {
+		return w.status(), err
+	}
+	// Let update handlers that are waiting for a reply finish first.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return w.status(), err
+	}
+	return w.status(), nil
+}
+
+// setup registers the query and the message handlers; it runs before the
+// first blocking call so that an update sent with the start is accepted.
+func (w *planWorkflow) setup(ctx workflow.Context) error {
+	w.savedState = plan.StateAssessing
+	w.UpdatedAt = workflow.Now(ctx)
+	if err := workflow.SetQueryHandler(ctx, plan.QueryStatus, func() (plan.Status, error) {
+		return w.status(), nil
+	}); err != nil {
+		return err
+	}
+	return w.registerHandlers(ctx)
+}
+
+// run walks the plan through its stages until it reaches a final state.
+func (w *planWorkflow) run(ctx workflow.Context) error {
+	stages := []func(workflow.Context) error{w.assess, w.negotiate, w.sign, w.activate, w.service}
+	for _, stage := range stages {
+		if w.State.Final() {
+			break
+		}
+		if err := stage(ctx); err != nil {
+			return err
+		}
+	}
+	w.refuseInbox("the plan is " + string(w.State))
+	return nil
+}
+
+// setState moves the plan to s and upserts the PlanState search attribute
+// when it changed.
+func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...string) error {
+	w.State = s
+	if len(reasons) > 0 {
+		w.Reasons = reasons
+	}
+	w.UpdatedAt = workflow.Now(ctx)
+	if s == w.savedState {
+		return nil
+	}
+	w.savedState = s
+	return workflow.UpsertTypedSearchAttributes(ctx, searchattrs.PlanState.ValueSet(string(s)))
+}
+
+// Activity options: calculations run as local activities (pure and fast);
+// persistence runs as activities retried until the database answers, but
+// never retried for a business refusal.
+func withCalc(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+	})
+}
+
+func withStore(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: activities.NonRetryable,
+		},
+	})
+}
+
+// act is the activities' receiver for method references; the worker
+// registers the real one.
+var act *activities.Activities
