@@ -65,7 +65,9 @@ func New(door Door, log *slog.Logger) *Server {
 	s.mux.HandleFunc("POST /v1/plans/{id}/review-decision", planAction(s, func(ctx context.Context, id string, r plan.ReviewDecision) (plan.Reply, error) {
 		return s.door.Decide(ctx, id, r)
 	}))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 	})
