@@ -7,7 +7,7 @@ TEMPORAL  := $(BIN)/temporal
 WFCHECK   := $(BIN)/workflowcheck
 GO_TEST_TIMEOUT ?= 15m
 
-.PHONY: run build test test-unit lint bench fuzz clean tools
+.PHONY: run build test test-unit lint bench fuzz clean tools record-histories
 
 ## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker and the API
 run: build
@@ -42,6 +42,11 @@ lint: $(WFCHECK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(WFCHECK) ./...
+
+## record-histories: re-record the workflow histories replayed by the tests (workflows/testdata/histories)
+record-histories: $(TEMPORAL)
+	FENQI_RECORD_HISTORIES=1 go test -count=1 -run . ./api/
+	@ls -1 workflows/testdata/histories
 
 ## bench: the Go benchmarks
 bench:

@@ -28,20 +28,22 @@ import (
 // Web UI. Business refusals are results, not errors.
 var NonRetryable []string
 
-// permanent marks err as not worth retrying.
-func permanent(kind string, err error) error {
-	return temporal.NewNonRetryableApplicationError(err.Error(), kind, err)
+// typed gives err an error type that the Web UI shows on the pending
+// activity; it stays retryable (see NonRetryable).
+func typed(kind string, err error) error {
+	return temporal.NewApplicationErrorWithCause(err.Error(), kind, err)
 }
 
-// classify turns the store's sentinel errors into non-retryable ones.
+// classify types the store's refusals: Conflict for a write that
+// contradicts what is stored, InvalidInput for a row the database refuses.
 func classify(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrStateChanged):
-		return permanent("Conflict", err)
+		return typed("Conflict", err)
 	case errors.Is(err, store.ErrInvalid):
-		return permanent("InvalidInput", err)
+		return typed("InvalidInput", err)
 	}
 	return err
 }
@@ -49,7 +51,7 @@ func classify(err error) error {
 func parsePlanID(s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)
 	if err != nil {
-		return uuid.Nil, permanent("InvalidInput", fmt.Errorf("plan id %q: %w", s, err))
+		return uuid.Nil, typed("InvalidInput", fmt.Errorf("plan id %q: %w", s, err))
 	}
 	return id, nil
 }
@@ -180,7 +182,10 @@ func storeOffers(offers []plan.Offer, currency string, expire time.Time) []store
 
 // RecordOffersInput is a new offer set (or a refused counter-offer).
 type RecordOffersInput struct {
-	PlanID    string
+	PlanID string
+	// Set is the number of the offer set (from 1); Round the counter-offer
+	// round that asked for it (0 after a review).
+	Set       int
 	Round     int
 	Offers    []plan.Offer
 	ExpireAt  time.Time
@@ -209,8 +214,8 @@ func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) err
 		kind, payload = "negotiate", in.Counter
 	}
 	if len(in.Offers) > 0 {
-		if _, err := a.Store.SaveOffers(ctx, app.ID, in.Round+1, storeOffers(in.Offers, p.Currency, in.ExpireAt)); err != nil {
-			return classify(fmt.Errorf("record offers round %d of plan %s: %w", in.Round, planID, err))
+		if _, err := a.Store.SaveOffers(ctx, app.ID, in.Set, storeOffers(in.Offers, p.Currency, in.ExpireAt)); err != nil {
+			return classify(fmt.Errorf("record offer set %d of plan %s: %w", in.Set, planID, err))
 		}
 	}
 	if p.State == string(plan.StateReview) && in.State == plan.StateOffered {
@@ -218,7 +223,7 @@ func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) err
 			return classify(err)
 		}
 	}
-	status, result := "completed", map[string]any{"offers": len(in.Offers), "round": in.Round}
+	status, result := "completed", map[string]any{"offers": len(in.Offers), "offer_set": in.Set, "round": in.Round}
 	if len(in.Offers) == 0 {
 		status, result = "rejected", map[string]any{"reason": in.Note}
 	}
@@ -237,7 +242,7 @@ type RecordAgreementInput struct {
 	PlanID     string
 	Version    int
 	Offer      plan.Offer
-	OfferRound int
+	OfferSet   int
 	Document   Document
 	ExpireAt   time.Time
 	RequestID  string
@@ -254,9 +259,9 @@ func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInpu
 	if err != nil {
 		return err
 	}
-	offers, err := a.Store.Offers(ctx, app.ID, in.OfferRound+1)
+	offers, err := a.Store.Offers(ctx, app.ID, in.OfferSet)
 	if err != nil {
-		return classify(fmt.Errorf("load offers round %d of plan %s: %w", in.OfferRound, planID, err))
+		return classify(fmt.Errorf("load offer set %d of plan %s: %w", in.OfferSet, planID, err))
 	}
 	var offerID uuid.UUID
 	for _, o := range offers {
@@ -265,7 +270,7 @@ func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInpu
 		}
 	}
 	if offerID == uuid.Nil {
-		return permanent("InvalidInput", fmt.Errorf("plan %s has no offer %d in round %d", planID, in.Offer.No, in.OfferRound))
+		return typed("InvalidInput", fmt.Errorf("plan %s has no offer %d in offer set %d", planID, in.Offer.No, in.OfferSet))
 	}
 	if _, err := a.Store.SetPlanTerms(ctx, planID, offerID, store.PlanTerms{
 		Principal: in.Offer.Amount, Method: string(in.Offer.Method), Terms: in.Offer.Terms, Frequency: string(in.Offer.Frequency),
@@ -327,8 +332,14 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 		return ActivateResult{}, err
 	}
 	sig := in.Signature
+	signer, consent := sig.Name, sig.Consent
+	if sig.Kind() == "paper" {
+		// A paper form is signed by the customer, whose consent is the
+		// signature itself; the form is kept under its reference.
+		signer, consent = cust.Name, true
+	}
 	if _, err := a.Store.SignAgreement(ctx, planID, in.AgreementVersion, store.Signature{
-		Kind: sig.Kind(), SignerName: sig.Name, PaperReference: sig.PaperRef, Consent: sig.Consent,
+		Kind: sig.Kind(), SignerName: signer, PaperReference: sig.PaperRef, Consent: consent,
 		SignedHash: sig.DocumentHash, SignedAt: in.SignedAt,
 	}); err != nil {
 		return ActivateResult{}, classify(fmt.Errorf("record signature of plan %s: %w", planID, err))
@@ -370,17 +381,30 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	return ActivateResult{Activated: true, Available: res.Available}, nil
 }
 
+// RequestRecord is a request as kept in the requests table.
+type RequestRecord struct {
+	ID      string
+	Kind    string
+	Actor   string
+	Payload any
+	Status  string
+}
+
 // RecordOutcomeInput is a final outcome before activation.
 type RecordOutcomeInput struct {
-	PlanID    string
-	From      plan.State
-	State     plan.State
-	Reasons   []string
-	RequestID string
+	PlanID  string
+	State   plan.State
+	Reasons []string
+	// Request is the request that caused the outcome, if any.
+	Request *RequestRecord
+	// ExpireAgreement, when not 0, is the version of a pending agreement
+	// that will never be signed now.
+	ExpireAgreement int
 }
 
 // RecordOutcome moves the plan to a final state (declined, expired,
-// withdrawn), answers the request that caused it and tells the customer.
+// withdrawn), expires its unsigned agreement, answers the request that
+// caused it and tells the customer.
 func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) error {
 	planID, err := parsePlanID(in.PlanID)
 	if err != nil {
@@ -391,16 +415,22 @@ func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) e
 		return err
 	}
 	reason := strings.Join(in.Reasons, " ")
-	if _, err := a.Store.SetPlanState(ctx, planID, store.StateChange{From: p.State, To: string(in.State), Reason: reason, Actor: "system"}); err != nil {
-		return classify(err)
-	}
-	if in.RequestID != "" {
-		kind, actor := "withdraw", "customer"
-		if in.State == plan.StateDeclined {
-			kind, actor = "review_decision", "operator"
+	if in.ExpireAgreement > 0 {
+		if ag, err := a.Store.GetAgreement(ctx, planID, in.ExpireAgreement); err != nil {
+			return classify(fmt.Errorf("load agreement v%d of plan %s: %w", in.ExpireAgreement, planID, err))
+		} else if ag.Status == "pending" {
+			if _, err := a.Store.SetAgreementStatus(ctx, planID, in.ExpireAgreement, "expired"); err != nil {
+				return classify(fmt.Errorf("expire agreement v%d of plan %s: %w", in.ExpireAgreement, planID, err))
+			}
 		}
-		if err := a.answer(ctx, planID, in.RequestID, kind, actor, map[string]any{"reason": reason}, "completed",
-			map[string]any{"state": in.State}); err != nil {
+	}
+	if p.State != string(in.State) {
+		if _, err := a.Store.SetPlanState(ctx, planID, store.StateChange{From: p.State, To: string(in.State), Reason: reason, Actor: "system"}); err != nil {
+			return classify(err)
+		}
+	}
+	if r := in.Request; r != nil {
+		if err := a.answer(ctx, planID, r.ID, r.Kind, r.Actor, r.Payload, r.Status, map[string]any{"state": in.State, "reason": reason}); err != nil {
 			return err
 		}
 	}

@@ -13,8 +13,9 @@ CREATE TABLE applications (
     customer_id        uuid          NOT NULL REFERENCES customers (id),
     amount             numeric(18,2) NOT NULL,
     currency           char(3)       NOT NULL DEFAULT 'CNY',
-    terms              integer       NOT NULL,
-    frequency          text          NOT NULL DEFAULT 'monthly',
+    -- terms and frequency asked for; NULL lets the offers choose
+    terms              integer,
+    frequency          text,
     -- monthly/quarterly, shorter/longer, lowest total cost/lowest instalment
     preferences        jsonb         NOT NULL DEFAULT '{}',
     -- the data assessed: occupation, income, credit record, existing debt ...
@@ -29,8 +30,8 @@ CREATE TABLE applications (
     CONSTRAINT applications_request_id_check CHECK (request_id <> ''),
     CONSTRAINT applications_amount_check CHECK (amount > 0),
     CONSTRAINT applications_currency_check CHECK (currency ~ '^[A-Z]{3}$'),
-    CONSTRAINT applications_terms_check CHECK (terms BETWEEN 1 AND 360),
-    CONSTRAINT applications_frequency_check CHECK (frequency IN ('monthly', 'quarterly')),
+    CONSTRAINT applications_terms_check CHECK (terms IS NULL OR terms BETWEEN 1 AND 360),
+    CONSTRAINT applications_frequency_check CHECK (frequency IS NULL OR frequency IN ('monthly', 'quarterly')),
     CONSTRAINT applications_preferences_check CHECK (jsonb_typeof(preferences) = 'object'),
     CONSTRAINT applications_applicant_check CHECK (jsonb_typeof(applicant) = 'object'),
     CONSTRAINT applications_channel_check CHECK (channel IN ('own', 'partner')),
@@ -48,7 +49,8 @@ CREATE TABLE assessments (
     application_id uuid          NOT NULL REFERENCES applications (id),
     round          integer       NOT NULL DEFAULT 1,
     score          integer       NOT NULL,
-    tier           text          NOT NULL,
+    -- NULL for a decline, which has no tier
+    tier           text,
     credit_limit   numeric(18,2) NOT NULL DEFAULT 0,
     currency       char(3)       NOT NULL DEFAULT 'CNY',
     decision       text          NOT NULL,
@@ -61,7 +63,7 @@ CREATE TABLE assessments (
     CONSTRAINT assessments_application_round_key UNIQUE (application_id, round),
     CONSTRAINT assessments_round_check CHECK (round >= 1),
     CONSTRAINT assessments_score_check CHECK (score >= 0),
-    CONSTRAINT assessments_tier_check CHECK (tier <> ''),
+    CONSTRAINT assessments_tier_check CHECK (tier <> '' OR (tier IS NULL AND decision = 'declined')),
     CONSTRAINT assessments_credit_limit_check CHECK (credit_limit >= 0),
     CONSTRAINT assessments_currency_check CHECK (currency ~ '^[A-Z]{3}$'),
     CONSTRAINT assessments_decision_check CHECK (decision IN ('approved', 'declined', 'review')),

@@ -100,8 +100,10 @@ type Status struct {
 	Score       int             `json:"score"`
 	Tier        string          `json:"tier"`
 	CreditLimit decimal.Decimal `json:"credit_limit"`
-	// Offers is the current offer set; OfferRound counts counter-offers.
+	// Offers is the current offer set, numbered OfferSet (from 1);
+	// OfferRound counts the counter-offer rounds used.
 	Offers           []Offer   `json:"offers"`
+	OfferSet         int       `json:"offer_set"`
 	OfferRound       int       `json:"offer_round"`
 	CounterRoundsMax int       `json:"counter_rounds_max"`
 	OffersExpireAt   time.Time `json:"offers_expire_at"`

@@ -25,7 +25,8 @@ type Application struct {
 	// Amount is the amount requested (> 0) in Currency (default CNY).
 	Amount   decimal.Decimal
 	Currency string
-	// Terms is the number of instalments asked for (1..360).
+	// Terms is the number of instalments asked for (1..360); 0 lets the
+	// offers choose (stored as NULL).
 	Terms int
 	// Frequency is monthly (default) or quarterly.
 	Frequency string
@@ -48,7 +49,7 @@ const applicationColumns = `id, request_id, customer_id, amount, currency, terms
 	applicant, channel, partner_name, partner_fee_policy, created_at`
 
 func applicationTargets(a *Application) []any {
-	return []any{&a.ID, &a.RequestID, &a.CustomerID, &a.Amount, &a.Currency, &a.Terms, &a.Frequency,
+	return []any{&a.ID, &a.RequestID, &a.CustomerID, &a.Amount, &a.Currency, num(&a.Terms), str(&a.Frequency),
 		&a.Preferences, &a.Applicant, &a.Channel, str(&a.PartnerName), &a.PartnerFeePolicy, &a.CreatedAt}
 }
 
@@ -89,7 +90,7 @@ func (s *Store) CreateApplication(ctx context.Context, a Application) (Applicati
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (request_id) DO NOTHING
 			RETURNING `+applicationColumns,
-			id, a.RequestID, a.CustomerID, a.Amount, a.Currency, a.Terms, a.Frequency, []byte(a.Preferences),
+			id, a.RequestID, a.CustomerID, a.Amount, a.Currency, nullInt(a.Terms), nullString(a.Frequency), []byte(a.Preferences),
 			[]byte(a.Applicant), a.Channel, nullString(a.PartnerName), []byte(a.PartnerFeePolicy)).
 			Scan(applicationTargets(&out)...)
 		if err == nil {
@@ -176,7 +177,7 @@ const assessmentColumns = `id, application_id, round, score, tier, credit_limit,
 	decided_by, policy_version, details, created_at`
 
 func assessmentTargets(a *Assessment) []any {
-	return []any{&a.ID, &a.ApplicationID, &a.Round, &a.Score, &a.Tier, &a.CreditLimit, &a.Currency, &a.Decision,
+	return []any{&a.ID, &a.ApplicationID, &a.Round, &a.Score, str(&a.Tier), &a.CreditLimit, &a.Currency, &a.Decision,
 		&a.Reasons, &a.DecidedBy, &a.PolicyVersion, &a.Details, &a.CreatedAt}
 }
 
@@ -209,7 +210,7 @@ func (s *Store) SaveAssessment(ctx context.Context, a Assessment) (Assessment, e
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (application_id, round) DO NOTHING
 			RETURNING `+assessmentColumns,
-			a.ApplicationID, a.Round, a.Score, a.Tier, a.CreditLimit, a.Currency, a.Decision, a.Reasons,
+			a.ApplicationID, a.Round, a.Score, nullString(a.Tier), a.CreditLimit, a.Currency, a.Decision, a.Reasons,
 			a.DecidedBy, a.PolicyVersion, []byte(a.Details)).Scan(assessmentTargets(&out)...)
 		if err == nil {
 			var customerID uuid.UUID

@@ -321,7 +321,7 @@ func TestCustomers(t *testing.T) {
 	wantIs(t, err, ErrNotFound)
 	_, err = s.CreateApplication(ctx, Application{RequestID: "a-1", CustomerID: uuid.New(), Amount: dec("1"), Terms: 1})
 	wantIs(t, err, ErrNotFound)
-	_, err = s.CreateApplication(ctx, Application{RequestID: "a-2", CustomerID: c.ID, Amount: dec("1"), Terms: 0})
+	_, err = s.CreateApplication(ctx, Application{RequestID: "a-2", CustomerID: c.ID, Amount: dec("1"), Terms: 361})
 	wantIs(t, err, ErrInvalid)
 }
 

@@ -56,7 +56,7 @@ func (w *planWorkflow) review(ctx workflow.Context) error {
 			return err
 		}
 		if !ok {
-			return w.finish(ctx, plan.StateDeclined, "", fmt.Sprintf("No credit decision was made within %s of the manual review; please apply again.", w.App.Settings.ReviewTimeout))
+			return w.finish(ctx, plan.StateDeclined, fmt.Sprintf("No credit decision was made within %s of the manual review; please apply again.", w.App.Settings.ReviewTimeout))
 		}
 		switch m.Kind {
 		case plan.MsgWithdraw:
@@ -78,7 +78,7 @@ func (w *planWorkflow) review(ctx workflow.Context) error {
 func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 	d := *m.Decision
 	if !d.Approve {
-		if err := w.finish(ctx, plan.StateDeclined, d.RequestID, "Declined after manual review: "+d.Reason); err != nil {
+		if err := w.finishFor(ctx, plan.StateDeclined, m, "Declined after manual review: "+d.Reason); err != nil {
 			return err
 		}
 		w.reply(m, true, "")
@@ -90,7 +90,7 @@ func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 		return fmt.Errorf("make offers after review for %s: %w", w.PlanID, err)
 	}
 	if offers.Refusal != "" {
-		if err := w.finish(ctx, plan.StateDeclined, d.RequestID, offers.Refusal); err != nil {
+		if err := w.finishFor(ctx, plan.StateDeclined, m, offers.Refusal); err != nil {
 			return err
 		}
 		w.reply(m, true, "")
@@ -98,7 +98,7 @@ func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 	}
 	w.setOffers(ctx, offers.Offers)
 	rec := activities.RecordOffersInput{
-		PlanID: w.PlanID, Round: w.OfferRound, Offers: w.Offers, ExpireAt: w.OffersExpireAt,
+		PlanID: w.PlanID, Set: w.OfferSet, Offers: w.Offers, ExpireAt: w.OffersExpireAt,
 		RequestID: d.RequestID, Actor: "operator", Note: "approved after manual review by " + d.Operator, State: plan.StateOffered,
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordOffers, rec).Get(ctx, nil); err != nil {
@@ -111,8 +111,10 @@ func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 	return nil
 }
 
-// setOffers makes offers the current set, open for the offer TTL.
+// setOffers makes offers the current (next numbered) set, open for the
+// offer TTL.
 func (w *planWorkflow) setOffers(ctx workflow.Context, offers []plan.Offer) {
+	w.OfferSet++
 	w.Offers = offers
 	w.OffersExpireAt = workflow.Now(ctx).Add(w.App.Settings.OfferTTL)
 }
@@ -123,8 +125,8 @@ func (w *planWorkflow) negotiate(ctx workflow.Context) error {
 	for w.State == plan.StateOffered {
 		timerCtx, cancel := workflow.WithCancel(ctx)
 		expiry := workflow.NewTimer(timerCtx, w.OffersExpireAt.Sub(workflow.Now(ctx)))
-		round := w.OfferRound
-		for w.State == plan.StateOffered && w.OfferRound == round {
+		set := w.OfferSet
+		for w.State == plan.StateOffered && w.OfferSet == set {
 			m, ok, err := w.next(ctx, expiry)
 			if err != nil {
 				cancel()
@@ -132,7 +134,7 @@ func (w *planWorkflow) negotiate(ctx workflow.Context) error {
 			}
 			if !ok {
 				cancel()
-				return w.finish(ctx, plan.StateExpired, "", fmt.Sprintf("The offers expired at %s without a choice.", w.OffersExpireAt.UTC().Format("2006-01-02 15:04 MST")))
+				return w.finish(ctx, plan.StateExpired, fmt.Sprintf("The offers expired at %s without a choice.", w.OffersExpireAt.UTC().Format("2006-01-02 15:04 MST")))
 			}
 			if err := w.negotiateMessage(ctx, m); err != nil {
 				cancel()
@@ -181,7 +183,7 @@ func (w *planWorkflow) counter(ctx workflow.Context, m Message) error {
 		rec.Note = offers.Refusal
 	} else {
 		w.setOffers(ctx, offers.Offers)
-		rec.Offers, rec.ExpireAt = w.Offers, w.OffersExpireAt
+		rec.Offers, rec.ExpireAt, rec.Set = w.Offers, w.OffersExpireAt, w.OfferSet
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordOffers, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record counter-offers for %s: %w", w.PlanID, err)
@@ -204,7 +206,7 @@ func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 	w.Agreement = doc
 	w.AgreementExpireAt = workflow.Now(ctx).Add(w.App.Settings.SignTTL)
 	rec := activities.RecordAgreementInput{
-		PlanID: w.PlanID, Version: w.AgreementVersion, Offer: w.Offers[c.Offer-1], OfferRound: w.OfferRound,
+		PlanID: w.PlanID, Version: w.AgreementVersion, Offer: w.Offers[c.Offer-1], OfferSet: w.OfferSet,
 		Document: doc, ExpireAt: w.AgreementExpireAt, RequestID: c.RequestID,
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordAgreement, rec).Get(ctx, nil); err != nil {
@@ -229,7 +231,7 @@ func (w *planWorkflow) sign(ctx workflow.Context) error {
 			return err
 		}
 		if !ok {
-			return w.finish(ctx, plan.StateExpired, "", fmt.Sprintf("The agreement was not signed by %s.", w.AgreementExpireAt.UTC().Format("2006-01-02 15:04 MST")))
+			return w.finish(ctx, plan.StateExpired, fmt.Sprintf("The agreement was not signed by %s.", w.AgreementExpireAt.UTC().Format("2006-01-02 15:04 MST")))
 		}
 		switch m.Kind {
 		case plan.MsgWithdraw:
@@ -272,7 +274,7 @@ func (w *planWorkflow) activate(ctx workflow.Context) error {
 		return fmt.Errorf("activate %s: %w", w.PlanID, err)
 	}
 	if !res.Activated {
-		if err := w.finish(ctx, plan.StateDeclined, sig.RequestID, res.Reason); err != nil {
+		if err := w.finishFor(ctx, plan.StateDeclined, m, res.Reason); err != nil {
 			return err
 		}
 		w.reply(m, false, res.Reason)
@@ -301,24 +303,45 @@ func (w *planWorkflow) withdraw(ctx workflow.Context, m Message) error {
 	if m.Withdraw.Reason != "" {
 		reason = "Withdrawn by the customer: " + m.Withdraw.Reason
 	}
-	if err := w.finish(ctx, plan.StateWithdrawn, m.Withdraw.RequestID, reason); err != nil {
+	if err := w.finishFor(ctx, plan.StateWithdrawn, m, reason); err != nil {
 		return err
 	}
 	w.reply(m, true, "")
 	return nil
 }
 
-// finish records a final outcome (declined, expired, withdrawn), tells
-// the customer, and moves the plan there.
-func (w *planWorkflow) finish(ctx workflow.Context, s plan.State, requestID, reason string) error {
-	in := activities.RecordOutcomeInput{PlanID: w.PlanID, From: w.State, State: s, Reasons: []string{reason}, RequestID: requestID}
-	if s == plan.StateDeclined && len(w.Assessment.Reasons) > 0 && reason == "" {
-		in.Reasons = w.Assessment.Reasons
+// finish records a final outcome that no request caused (a timeout),
+// tells the customer, and moves the plan there.
+func (w *planWorkflow) finish(ctx workflow.Context, s plan.State, reason string) error {
+	return w.finishFor(ctx, s, Message{}, reason)
+}
+
+// finishFor records a final outcome (declined, expired, withdrawn) and the
+// request m that caused it, if any; a pending agreement expires with it.
+func (w *planWorkflow) finishFor(ctx workflow.Context, s plan.State, m Message, reason string) error {
+	in := activities.RecordOutcomeInput{PlanID: w.PlanID, State: s, Reasons: []string{reason}, Request: requestRecord(m, s)}
+	if w.State == plan.StateSigning {
+		in.ExpireAgreement = w.AgreementVersion
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordOutcome, in).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record %s for %s: %w", s, w.PlanID, err)
 	}
 	return w.setState(ctx, s, in.Reasons...)
+}
+
+// requestRecord describes how the request in m is kept in the requests
+// table when it ends the plan in state s.
+func requestRecord(m Message, s plan.State) *activities.RequestRecord {
+	switch {
+	case m.Withdraw != nil:
+		return &activities.RequestRecord{ID: m.Withdraw.RequestID, Kind: "withdraw", Actor: "customer", Payload: m.Withdraw, Status: "completed"}
+	case m.Decision != nil:
+		return &activities.RequestRecord{ID: m.Decision.RequestID, Kind: "review_decision", Actor: "operator", Payload: m.Decision, Status: "completed"}
+	case m.Sign != nil:
+		// The signature was refused: the plan could not be activated.
+		return &activities.RequestRecord{ID: m.Sign.RequestID, Kind: "sign_agreement", Actor: "customer", Payload: m.Sign, Status: "rejected"}
+	}
+	return nil
 }
 
 // next waits for a queued message or for deadline to fire; ok is false

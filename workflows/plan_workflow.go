@@ -22,10 +22,13 @@ type Plan struct {
 
 	Assessment activities.Assessment `json:"assessment"`
 
-	Offers         []plan.Offer `json:"offers,omitempty"`
-	OfferRound     int          `json:"offer_round"`
-	OffersExpireAt time.Time    `json:"offers_expire_at"`
-	Chosen         int          `json:"chosen"`
+	Offers []plan.Offer `json:"offers,omitempty"`
+	// OfferSet numbers the current offer set from 1 (as stored); OfferRound
+	// counts the counter-offer rounds used, refused ones included.
+	OfferSet       int       `json:"offer_set"`
+	OfferRound     int       `json:"offer_round"`
+	OffersExpireAt time.Time `json:"offers_expire_at"`
+	Chosen         int       `json:"chosen"`
 
 	Agreement         activities.Document `json:"agreement"`
 	AgreementVersion  int                 `json:"agreement_version"`

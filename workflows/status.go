@@ -17,6 +17,7 @@ func (w *planWorkflow) status() plan.Status {
 		Tier:              w.Assessment.Tier,
 		CreditLimit:       w.Assessment.CreditLimit,
 		Offers:            w.Offers,
+		OfferSet:          w.OfferSet,
 		OfferRound:        w.OfferRound,
 		CounterRoundsMax:  w.App.Settings.MaxCounterRounds,
 		OffersExpireAt:    w.OffersExpireAt,

@@ -1,0 +1,296 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/fenqi/fenqi/activities"
+	"github.com/fenqi/fenqi/api"
+	"github.com/fenqi/fenqi/frontdoor"
+	"github.com/fenqi/fenqi/internal/histories"
+	"github.com/fenqi/fenqi/internal/testenv"
+	"github.com/fenqi/fenqi/migrations"
+	"github.com/fenqi/fenqi/plan"
+	"github.com/fenqi/fenqi/store"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// system is fenqi wired as `make run` wires it, on throwaway servers: a
+// real PostgreSQL, a real Temporal dev server, a worker and the API.
+type system struct {
+	t     *testing.T
+	store *store.Store
+	door  *frontdoor.Door
+	http  *httptest.Server
+}
+
+func startSystem(t *testing.T) *system {
+	t.Helper()
+	ctx := context.Background()
+	url := testenv.Database(t)
+	if _, err := migrations.Up(ctx, url); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	c := testenv.TemporalClient(t)
+	queue := "api-test-" + uuid.NewString()
+	w := worker.New(c, queue, worker.Options{})
+	registerAll(w, activities.New(st))
+	if err := w.Start(); err != nil {
+		t.Fatalf("start worker: %v", err)
+	}
+	t.Cleanup(w.Stop)
+	door := frontdoor.New(c, queue)
+	srv := httptest.NewServer(api.New(door, nil))
+	t.Cleanup(srv.Close)
+	return &system{t: t, store: st, door: door, http: srv}
+}
+
+// call sends a JSON request and decodes the JSON answer into out (when
+// non-nil); it returns the status code.
+func (s *system) call(method, path, idemKey string, body any, out any) int {
+	s.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, s.http.URL+path, r)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("%s %s: decode %q: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (s *system) count(sql string, args ...any) int {
+	s.t.Helper()
+	var n int
+	if err := s.store.Pool().QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
+		s.t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+func customer(t *testing.T, name string) plan.Customer {
+	t.Helper()
+	b, err := os.ReadFile("../examples/customers/" + name + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c plan.Customer
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// TestOriginationThroughTheAPI drives the happy path as a front-end would:
+// apply, read the offers, choose, sign with the agreement's hash, and
+// checks the plan is active with every row written.
+func TestOriginationThroughTheAPI(t *testing.T) {
+	s := startSystem(t)
+	appKey := "app-" + uuid.NewString()
+	app := map[string]any{"customer": customer(t, "strong"), "amount": "20000", "terms": 12}
+
+	var applied frontdoor.Applied
+	if code := s.call("POST", "/v1/applications", appKey, app, &applied); code != http.StatusCreated {
+		t.Fatalf("apply: status %d, want 201", code)
+	}
+	if applied.State != plan.StateOffered {
+		t.Fatalf("apply: state %s, want offered (%s)", applied.State, applied.Reason)
+	}
+	var again frontdoor.Applied
+	if code := s.call("POST", "/v1/applications", appKey, app, &again); code != http.StatusCreated || again.PlanID != applied.PlanID {
+		t.Fatalf("repeated apply: status %d plan %s, want 201 and the same plan %s", code, again.PlanID, applied.PlanID)
+	}
+	id := applied.PlanID
+
+	var st plan.Status
+	if code := s.call("GET", "/v1/plans/"+id, "", nil, &st); code != http.StatusOK {
+		t.Fatalf("status: %d", code)
+	}
+	if len(st.Offers) < 3 {
+		t.Fatalf("got %d offers, want at least 3", len(st.Offers))
+	}
+	for _, o := range st.Offers {
+		if o.Amount.GreaterThan(st.CreditLimit) || o.APRNominal.GreaterThan(decimal.NewFromInt(24)) {
+			t.Errorf("offer %d: amount %s (limit %s), APR %s: outside policy", o.No, o.Amount, st.CreditLimit, o.APRNominal)
+		}
+	}
+	chosen := st.Offers[len(st.Offers)-1]
+
+	var reply plan.Reply
+	chooseKey := "choose-" + uuid.NewString()
+	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer": chosen.No}, &reply); code != http.StatusOK {
+		t.Fatalf("choose: status %d", code)
+	}
+	if reply.State != plan.StateSigning || len(reply.AgreementHash) != 64 {
+		t.Fatalf("choose: reply %+v, want signing with an agreement hash", reply)
+	}
+	var repeat plan.Reply
+	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer": chosen.No}, &repeat); code != http.StatusOK || repeat != reply {
+		t.Fatalf("repeated choose: status %d reply %+v, want 200 and %+v", code, repeat, reply)
+	}
+
+	var conflict errorBody
+	wrong := strings.Repeat("0", 64)
+	if code := s.call("POST", "/v1/plans/"+id+"/sign", "", map[string]any{"request_id": "sign-wrong", "document_hash": wrong, "name": "张三", "consent": true}, &conflict); code != http.StatusConflict {
+		t.Fatalf("sign with a wrong hash: status %d, want 409", code)
+	}
+	if !strings.Contains(conflict.Error.Message, wrong) {
+		t.Errorf("sign with a wrong hash: message %q does not name the hash", conflict.Error.Message)
+	}
+	if code := s.call("POST", "/v1/plans/"+id+"/sign", "sign-"+uuid.NewString(), map[string]any{"document_hash": reply.AgreementHash, "name": "张三", "consent": true}, &reply); code != http.StatusOK {
+		t.Fatalf("sign: status %d", code)
+	}
+	if reply.State != plan.StateActive {
+		t.Fatalf("sign: state %s, want active", reply.State)
+	}
+
+	if code := s.call("GET", "/v1/plans/"+id, "", nil, &st); code != http.StatusOK {
+		t.Fatalf("status: %d", code)
+	}
+	if st.State != plan.StateActive || st.TotalInstallments != chosen.Terms || st.ChosenOffer != chosen.No {
+		t.Fatalf("status after signing: state %s, %d instalments, offer %d; want active, %d, %d", st.State, st.TotalInstallments, st.ChosenOffer, chosen.Terms, chosen.No)
+	}
+	if !st.OutstandingPrincipal.Equal(chosen.Amount) {
+		t.Errorf("outstanding principal %s, want %s", st.OutstandingPrincipal, chosen.Amount)
+	}
+
+	// The rows a back office would look at.
+	pid := uuid.MustParse(id)
+	checks := []struct {
+		what string
+		sql  string
+		want int
+	}{
+		{"plan active", `SELECT count(*) FROM plans WHERE id = $1 AND state = 'active' AND start_date IS NOT NULL`, 1},
+		{"instalments of v1", `SELECT count(*) FROM instalments WHERE plan_id = $1 AND schedule_version = 1`, chosen.Terms},
+		{"principal sums to the amount", `SELECT count(*) FROM plans p WHERE id = $1 AND (SELECT sum(principal) FROM instalments WHERE plan_id = p.id) = p.principal`, 1},
+		{"signed agreement", `SELECT count(*) FROM agreements WHERE plan_id = $1 AND signed_hash = sha256`, 1},
+		{"requests answered", `SELECT count(*) FROM requests WHERE plan_id = $1 AND kind IN ('choose_offer', 'sign_agreement') AND status = 'completed'`, 2},
+		{"credit line used", `SELECT count(*) FROM credit_lines cl JOIN plans p ON p.customer_id = cl.customer_id WHERE p.id = $1 AND cl.used = p.principal`, 1},
+		{"activation audited", `SELECT count(*) FROM audit_log WHERE plan_id = $1 AND action = 'plan.activated'`, 1},
+		{"schedule notice queued", `SELECT count(*) FROM contacts c JOIN outbox o ON o.contact_id = c.id WHERE c.plan_id = $1 AND c.purpose = 'schedule_notice'`, 1},
+	}
+	for _, c := range checks {
+		if got := s.count(c.sql, pid); got != c.want {
+			t.Errorf("%s: got %d, want %d", c.what, got, c.want)
+		}
+	}
+	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(pid), "origination-active")
+}
+
+// TestAPIErrors checks every error shape a front-end can meet.
+func TestAPIErrors(t *testing.T) {
+	s := startSystem(t)
+	var applied frontdoor.Applied
+	if code := s.call("POST", "/v1/applications", "", map[string]any{"request_id": "err-" + uuid.NewString(), "customer": customer(t, "average"), "amount": "8000"}, &applied); code != http.StatusCreated {
+		t.Fatalf("apply: %d", code)
+	}
+	id := applied.PlanID
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{"negative amount", "POST", "/v1/applications", map[string]any{"request_id": "neg", "customer": customer(t, "average"), "amount": "-5"}, 400, "invalid"},
+		{"missing request id", "POST", "/v1/applications", map[string]any{"customer": customer(t, "average"), "amount": "500"}, 400, "invalid"},
+		{"unknown field", "POST", "/v1/applications", `{"request_id":"x","amount":"100","bogus":1}`, 400, "bad_json"},
+		{"malformed JSON", "POST", "/v1/plans/" + id + "/choose", `{"offer":`, 400, "bad_json"},
+		{"oversized body", "POST", "/v1/plans/" + id + "/withdraw", `{"request_id":"big","reason":"` + strings.Repeat("x", api.MaxBodyBytes) + `"}`, 413, "too_large"},
+		{"unknown plan", "GET", "/v1/plans/" + uuid.NewString(), nil, 404, "not_found"},
+		{"malformed plan id", "GET", "/v1/plans/not-a-plan", nil, 400, "invalid"},
+		{"offer that does not exist", "POST", "/v1/plans/" + id + "/choose", map[string]any{"request_id": "c99", "offer": 99}, 409, "conflict"},
+		{"sign before choosing", "POST", "/v1/plans/" + id + "/sign", map[string]any{"request_id": "s1", "document_hash": strings.Repeat("a", 64), "name": "x", "consent": true}, 409, "conflict"},
+		{"counter-offer refused", "POST", "/v1/plans/" + id + "/counter-offer", map[string]any{"request_id": "co1", "amount": "900000"}, 422, "refused"},
+		{"review decision while offered", "POST", "/v1/plans/" + id + "/review-decision", map[string]any{"request_id": "rd1", "approve": true}, 409, "conflict"},
+		{"no such route", "DELETE", "/v1/plans/" + id, nil, 404, "not_found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var e errorBody
+			if code := s.call(tt.method, tt.path, "", tt.body, &e); code != tt.status || e.Error.Code != tt.code || e.Error.Message == "" {
+				t.Fatalf("status %d code %q message %q; want %d %q with a message", code, e.Error.Code, e.Error.Message, tt.status, tt.code)
+			}
+		})
+	}
+	// Nothing above changed the plan.
+	var st plan.Status
+	s.call("GET", "/v1/plans/"+id, "", nil, &st)
+	if st.State != plan.StateOffered || st.ChosenOffer != 0 {
+		t.Fatalf("after the bad requests the plan is %s with offer %d chosen; want offered, none", st.State, st.ChosenOffer)
+	}
+	var reply plan.Reply
+	if code := s.call("POST", "/v1/plans/"+id+"/withdraw", "wd-"+uuid.NewString(), map[string]any{"reason": "changed my mind"}, &reply); code != http.StatusOK || reply.State != plan.StateWithdrawn {
+		t.Fatalf("withdraw: %d %+v", code, reply)
+	}
+	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(uuid.MustParse(id)), "origination-counter-refused-withdrawn")
+}
+
+// TestDeclinedApplication checks a risky applicant is declined with
+// reasons a customer can read, through the API.
+func TestDeclinedApplication(t *testing.T) {
+	s := startSystem(t)
+	var applied frontdoor.Applied
+	if code := s.call("POST", "/v1/applications", "", map[string]any{"request_id": "risky-" + uuid.NewString(), "customer": customer(t, "risky"), "amount": "30000"}, &applied); code != http.StatusCreated {
+		t.Fatalf("apply: %d", code)
+	}
+	if applied.State != plan.StateDeclined && applied.State != plan.StateReview {
+		t.Fatalf("risky applicant: state %s, want declined or review", applied.State)
+	}
+	var st plan.Status
+	s.call("GET", "/v1/plans/"+applied.PlanID, "", nil, &st)
+	if applied.State == plan.StateDeclined && (len(st.Reasons) == 0 || len(st.Offers) != 0) {
+		t.Fatalf("declined plan: reasons %q, %d offers; want reasons and no offers", st.Reasons, len(st.Offers))
+	}
+	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(uuid.MustParse(applied.PlanID)), "origination-declined")
+}
