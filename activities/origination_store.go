@@ -239,13 +239,13 @@ func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) err
 
 // RecordAgreementInput is the agreement rendered for the chosen offer.
 type RecordAgreementInput struct {
-	PlanID     string
-	Version    int
-	Offer      plan.Offer
-	OfferSet   int
-	Document   Document
-	ExpireAt   time.Time
-	RequestID  string
+	PlanID    string
+	Version   int
+	Offer     plan.Offer
+	OfferSet  int
+	Document  Document
+	ExpireAt  time.Time
+	RequestID string
 }
 
 // RecordAgreement stores the chosen offer's terms and the agreement, moves
