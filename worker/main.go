@@ -3,7 +3,9 @@
 //
 // Configuration (environment): TEMPORAL_ADDRESS (default 127.0.0.1:7233),
 // TEMPORAL_NAMESPACE (default "default"), FENQI_TASK_QUEUE (default
-// "fenqi"), DATABASE_URL (default the `make run` cluster).
+// "fenqi"), DATABASE_URL (default the `make run` cluster),
+// FENQI_POLICY_FILE (the credit policy; default the embedded
+// underwriting/default_policy.json).
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/store"
+	"github.com/fenqi/fenqi/underwriting"
 	"github.com/fenqi/fenqi/workflows"
 )
 
@@ -56,9 +59,18 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}
 	defer c.Close()
 
+	acts := activities.New(st)
+	if path := os.Getenv("FENQI_POLICY_FILE"); path != "" {
+		p, err := underwriting.LoadPolicy(path)
+		if err != nil {
+			return err
+		}
+		acts.Policy = &p
+		logger.Info("credit policy loaded", "file", path, "policy", p.Name)
+	}
 	queue := envOr("FENQI_TASK_QUEUE", workflows.TaskQueue)
 	w := worker.New(c, queue, worker.Options{})
-	workflows.Register(w, activities.New(st))
+	workflows.Register(w, acts)
 	logger.Info("worker started", "temporal", addr, "task_queue", queue)
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return fmt.Errorf("run worker on %s: %w", queue, err)
