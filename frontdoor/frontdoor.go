@@ -53,9 +53,7 @@ func New(c client.Client, taskQueue string) *Door {
 type Applied struct {
 	PlanID string     `json:"plan_id"`
 	State  plan.State `json:"state"`
-	// Existing is true when the plan had already ended before this call.
-	Existing bool `json:"existing,omitempty"`
-	// Reason explains a decline.
+	// Reason explains a decline, an expiry or a withdrawal.
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -87,23 +85,22 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
+	if err == nil {
+		var reply plan.Reply
+		err = h.Get(ctx, &reply)
+	}
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
+	}
+	// A repeated application is answered with the plan as it is now (the
+	// update's first answer is kept by the server; the plan may have moved
+	// on since, or ended).
+	st, err := d.Status(ctx, id.String())
 	if err != nil {
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
-			// The plan has ended already: answer with what it is.
-			st, qerr := d.Status(ctx, id.String())
-			if qerr != nil {
-				return Applied{}, qerr
-			}
-			return Applied{PlanID: id.String(), State: st.State, Existing: true, Reason: firstOf(st.Reasons)}, nil
-		}
 		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
 	}
-	var reply plan.Reply
-	if err := h.Get(ctx, &reply); err != nil {
-		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
-	}
-	return Applied{PlanID: id.String(), State: reply.State, Reason: reply.Reason}, nil
+	return Applied{PlanID: id.String(), State: st.State, Reason: firstOf(st.Reasons)}, nil
 }
 
 func firstOf(s []string) string {
@@ -172,14 +169,28 @@ func (d *Door) send(ctx context.Context, planID, name string, r plan.Request) (p
 		Args:         []any{r},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err != nil {
-		return plan.Reply{}, d.mapErr(name, id, err)
-	}
 	var reply plan.Reply
-	if err := h.Get(ctx, &reply); err != nil {
-		return plan.Reply{}, d.mapErr(name, id, err)
+	if err == nil {
+		err = h.Get(ctx, &reply)
+	}
+	if err != nil {
+		return plan.Reply{}, d.ended(ctx, name, id, d.mapErr(name, id, err))
 	}
 	return reply, nil
+}
+
+// ended explains a request refused because the plan's workflow has
+// finished: the server answers "not found", but the plan exists and its
+// state says why nothing more can happen.
+func (d *Door) ended(ctx context.Context, name string, id uuid.UUID, err error) error {
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	st, qerr := d.Status(ctx, id.String())
+	if qerr != nil {
+		return err
+	}
+	return &RejectedError{Reason: fmt.Sprintf("the plan is %s; %s is not possible any more", st.State, name)}
 }
 
 // Signal delivers r as a Signal, as front-ends that do not wait for an
@@ -193,7 +204,7 @@ func (d *Door) Signal(ctx context.Context, planID, name string, r plan.Request) 
 		return err
 	}
 	if err := d.c.SignalWorkflow(ctx, plan.WorkflowID(id), "", name, r); err != nil {
-		return d.mapErr(name, id, err)
+		return d.ended(ctx, name, id, d.mapErr(name, id, err))
 	}
 	return nil
 }

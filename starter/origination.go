@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -44,6 +45,25 @@ func planFlags(fs *flag.FlagSet, args []string) (string, error) {
 		return "", fmt.Errorf("PLAN: %q is not a plan id", id)
 	}
 	return id, nil
+}
+
+// problem names the flag (or the customer file's field) behind a
+// validation error, keeping the reason as the user must read it.
+func problem(err error, customerFile string, flags map[string]string) string {
+	var v *plan.ValidationError
+	if !errors.As(err, &v) {
+		return err.Error()
+	}
+	if f, ok := flags[v.Field]; ok {
+		return f + ": " + v.Reason
+	}
+	if v.Field == "request_id" {
+		return "--request-id: " + v.Reason
+	}
+	if field, ok := strings.CutPrefix(v.Field, "customer."); ok && customerFile != "" {
+		return fmt.Sprintf("--customer: %s: field %s %s", customerFile, field, v.Reason)
+	}
+	return v.Field + ": " + v.Reason
 }
 
 func requestIDFlag(fs *flag.FlagSet) *string {
@@ -98,7 +118,10 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		app.Origin = plan.Origin{Kind: "partner", Partner: *partner}
 	}
 	if err := app.Validate(); err != nil {
-		return usageFailure(stderr, fs, "--%s", strings.ReplaceAll(err.Error(), "_", "-"))
+		return usageFailure(stderr, fs, "%s", problem(err, *customerFile, map[string]string{
+			"amount": "--amount", "terms": "--terms", "frequency": "--frequency",
+			"preferences.priority": "--priority", "origin.partner": "--partner",
+		}))
 	}
 	return withDoor(ctx, "apply", stderr, func(d *frontdoor.Door) error {
 		res, err := d.Apply(ctx, app)
@@ -200,7 +223,10 @@ func runCounter(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		*f.dst = v
 	}
 	if err := req.Validate(); err != nil {
-		return usageFailure(stderr, fs, "--%s", strings.ReplaceAll(err.Error(), "_", "-"))
+		return usageFailure(stderr, fs, "%s", problem(err, "", map[string]string{
+			"amount": "--amount", "terms": "--terms", "frequency": "--frequency", "max_instalment": "--max-instalment",
+			"counter-offer": "--amount, --terms, --frequency or --max-instalment",
+		}))
 	}
 	return sendReply(ctx, "counter", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) {
 		return d.CounterOffer(ctx, id, req)
@@ -264,7 +290,7 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	req := plan.ReviewDecision{RequestID: requestID(*rid), Approve: *approve, Reason: *reason, Operator: *operator}
 	if err := req.Validate(); err != nil {
-		return usageFailure(stderr, fs, "--%v", err)
+		return usageFailure(stderr, fs, "%s", problem(err, "", map[string]string{"reason": "--reason", "operator": "--operator"}))
 	}
 	return sendReply(ctx, "decide", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) {
 		return d.Decide(ctx, id, req)

@@ -246,14 +246,32 @@ func (p *Postgres) createDatabase(ctx context.Context, name string) error {
 	return nil
 }
 
-// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+// FreePort asks the kernel for a free TCP port on 127.0.0.1 and keeps the
+// kernel from handing it out again for a while: it connects to the port
+// and closes that connection from the listening side, which leaves it in
+// TIME_WAIT, so a later bind(:0) (the dev server's own internal services
+// pick ports that way) does not get it, while an explicit bind still does.
+// This is the Temporal CLI's technique.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	client, err := net.DialTCP("tcp", nil, l.Addr().(*net.TCPAddr))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: reserve %d: %w", port, err)
+	}
+	server, err := l.Accept()
+	if err != nil {
+		client.Close()
+		return 0, fmt.Errorf("find a free port: reserve %d: %w", port, err)
+	}
+	// The server side closes first, so its end stays in TIME_WAIT.
+	server.Close()
+	client.Close()
+	return port, nil
 }
 
 func (p *Postgres) ctl(ctx context.Context, args ...string) error {

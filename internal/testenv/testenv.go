@@ -35,6 +35,7 @@ var (
 	tmOnce sync.Once
 	tm     *devstack.Temporal
 	tmErr  error
+	tmLog  string
 
 	dbCount atomic.Int64
 )
@@ -50,6 +51,9 @@ func Main(m *testing.M) {
 func shutdown() {
 	if tm != nil {
 		_ = tm.Stop()
+	}
+	if tmLog != "" && tmErr == nil {
+		_ = os.Remove(tmLog)
 	}
 	if pg != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -133,7 +137,21 @@ func startTemporal() {
 		tmErr = err
 		return
 	}
-	tm, tmErr = devstack.StartTemporal(ctx, devstack.TemporalOptions{CLI: cli})
+	// Keep the server's output so that a failed start says why.
+	logFile, err := os.CreateTemp("", "fenqi-test-temporal-*.log")
+	if err != nil {
+		tmErr = fmt.Errorf("create temporal log: %w", err)
+		return
+	}
+	tmLog = logFile.Name()
+	tm, tmErr = devstack.StartTemporal(ctx, devstack.TemporalOptions{CLI: cli, Log: logFile})
+	if tmErr != nil {
+		b, _ := os.ReadFile(tmLog)
+		if len(b) > 4000 {
+			b = b[len(b)-4000:]
+		}
+		tmErr = fmt.Errorf("%w; server output (%s):\n%s", tmErr, tmLog, b)
+	}
 }
 
 // Temporal returns the test binary's dev server (in memory, no UI),
