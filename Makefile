@@ -7,11 +7,19 @@ TEMPORAL  := $(BIN)/temporal
 WFCHECK   := $(BIN)/workflowcheck
 GO_TEST_TIMEOUT ?= 15m
 
-.PHONY: run build test test-unit lint bench fuzz clean tools record-histories
+.PHONY: run preflight build test test-unit lint bench fuzz clean tools record-histories
 
 ## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker and the API
-run: build
+run: preflight build
 	@$(BIN)/devstack
+
+# preflight: say at once, before the long first build, what is missing.
+preflight:
+	@command -v go >/dev/null || { echo "fenqi: Go is not installed (https://go.dev/dl)"; exit 3; }
+	@[ -n "$$DATABASE_URL" ] || [ -n "$$PG_BIN" ] || command -v initdb >/dev/null || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || \
+	  { echo "fenqi: PostgreSQL server binaries (initdb, pg_ctl) not found; install them with"; \
+	    echo "  sudo apt-get install -y postgresql"; \
+	    echo "or set PG_BIN to their folder, or DATABASE_URL to use an existing server."; exit 3; }
 
 ## build: the binaries under .fenqi/bin (devstack, api, worker, starter, pinned temporal CLI)
 build: $(TEMPORAL)

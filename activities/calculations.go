@@ -9,14 +9,14 @@ import (
 )
 
 // ScheduleRequest asks for a schedule and its annualised rates, checked
-// against the rate cap.
+// against the rate cap (the credit policy's unless Cap is set).
 type ScheduleRequest struct {
 	Terms calc.Terms
 	// StartAt, when set, starts the schedule on its calendar date in
 	// TimeZone (the customer's; default Asia/Shanghai).
 	StartAt  time.Time
 	TimeZone string
-	// Cap defaults to calc.DefaultRateCap() when zero.
+	// Cap overrides the credit policy's rate cap.
 	Cap *calc.RateCap
 }
 
@@ -37,7 +37,7 @@ func (a *Activities) BuildSchedule(_ context.Context, req ScheduleRequest) (Sche
 	if err != nil {
 		return ScheduleResult{}, fmt.Errorf("build schedule: %w", err)
 	}
-	rc := calc.DefaultRateCap()
+	rc := a.policy().RateCap
 	if req.Cap != nil {
 		rc = *req.Cap
 	}

@@ -97,14 +97,27 @@ type AgreementInput struct {
 	App     plan.Application
 	Offer   plan.Offer
 	Version int
+	// StartAt is when the agreement is made: the plan starts on its
+	// calendar date in TimeZone, and the schedule in the text runs from it.
+	StartAt  time.Time
+	TimeZone string
+}
+
+// RenderedAgreement is the agreement with the start date its schedule
+// runs from; the plan is activated with exactly that schedule.
+type RenderedAgreement struct {
+	Document Document
+	Start    calc.Date
 }
 
 // RenderAgreement renders the agreement for the chosen offer, with its
-// SHA-256. Pure: run it as a local activity.
-func (a *Activities) RenderAgreement(_ context.Context, in AgreementInput) (Document, error) {
-	sched, err := calc.BuildSchedule(in.Offer.CalcTerms(underwriting.ReferenceStart))
+// SHA-256 and the schedule from the plan's start. Pure: run it as a local
+// activity.
+func (a *Activities) RenderAgreement(_ context.Context, in AgreementInput) (RenderedAgreement, error) {
+	start := StartDate(in.StartAt, in.TimeZone)
+	sched, err := calc.BuildSchedule(in.Offer.CalcTerms(start))
 	if err != nil {
-		return Document{}, fmt.Errorf("render agreement for plan %s: %w", in.PlanID, err)
+		return RenderedAgreement{}, fmt.Errorf("render agreement for plan %s: %w", in.PlanID, err)
 	}
 	doc, err := agreement.Render(agreement.Input{
 		PlanID: in.PlanID, CustomerName: in.App.Customer.Name, Offer: in.Offer, Schedule: sched,
@@ -112,9 +125,9 @@ func (a *Activities) RenderAgreement(_ context.Context, in AgreementInput) (Docu
 		GraceDays: GraceDays, Currency: in.App.Currency, Version: in.Version,
 	})
 	if err != nil {
-		return Document{}, fmt.Errorf("render agreement for plan %s: %w", in.PlanID, err)
+		return RenderedAgreement{}, fmt.Errorf("render agreement for plan %s: %w", in.PlanID, err)
 	}
-	return doc, nil
+	return RenderedAgreement{Document: doc, Start: start}, nil
 }
 
 // GraceDays is the grace period after a due date (domain.md §7).

@@ -79,6 +79,8 @@ type RecordApplicationInput struct {
 	State          plan.State
 	Offers         []plan.Offer
 	OffersExpireAt time.Time
+	// At is when the decision was made (the workflow's time).
+	At time.Time
 }
 
 // RecordApplication stores the customer, the application, the plan, the
@@ -146,7 +148,7 @@ func (a *Activities) RecordApplication(ctx context.Context, in RecordApplication
 	case plan.StateReview:
 		body = "Your application is being reviewed by our team; we will tell you the decision soon."
 	}
-	return a.notify(ctx, planID, in.App.Customer, "application:"+string(in.State), body)
+	return a.notify(ctx, planID, in.App.Customer, "application:"+string(in.State), body, in.At)
 }
 
 // partnerFeePolicy is the partner's disclosed fee terms; nil for the
@@ -195,6 +197,8 @@ type RecordOffersInput struct {
 	Note    string
 	State   plan.State
 	Counter *plan.CounterOfferRequest
+	// At is when the offers were made (the workflow's time).
+	At time.Time
 }
 
 // RecordOffers stores an offer set made after a review or a counter-offer
@@ -234,18 +238,22 @@ func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) err
 	if len(in.Offers) == 0 {
 		body = "We could not offer what you asked for: " + in.Note
 	}
-	return a.notify(ctx, planID, cust, fmt.Sprintf("offers:%d:%s", in.Round, in.RequestID), body)
+	return a.notify(ctx, planID, cust, fmt.Sprintf("offers:%d:%s", in.Round, in.RequestID), body, in.At)
 }
 
 // RecordAgreementInput is the agreement rendered for the chosen offer.
 type RecordAgreementInput struct {
-	PlanID    string
-	Version   int
-	Offer     plan.Offer
-	OfferSet  int
-	Document  Document
+	PlanID   string
+	Version  int
+	Offer    plan.Offer
+	OfferSet int
+	Document Document
+	// Start is the plan's start date the agreement's schedule runs from.
+	Start     calc.Date
 	ExpireAt  time.Time
 	RequestID string
+	// At is when the offer was chosen (the workflow's time).
+	At time.Time
 }
 
 // RecordAgreement stores the chosen offer's terms and the agreement, moves
@@ -275,6 +283,7 @@ func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInpu
 	if _, err := a.Store.SetPlanTerms(ctx, planID, offerID, store.PlanTerms{
 		Principal: in.Offer.Amount, Method: string(in.Offer.Method), Terms: in.Offer.Terms, Frequency: string(in.Offer.Frequency),
 		AnnualRate: in.Offer.AnnualRate, FeeRate: in.Offer.MonthlyFeeRate, FeeUpfront: in.Offer.FeeUpfront,
+		StartDate: in.Start.At(time.UTC, 0, 0, 0),
 	}); err != nil {
 		return classify(fmt.Errorf("record terms of plan %s: %w", planID, err))
 	}
@@ -293,7 +302,7 @@ func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInpu
 		return err
 	}
 	return a.notify(ctx, planID, cust, fmt.Sprintf("agreement:%d", in.Version),
-		fmt.Sprintf("Your agreement is ready to sign until %s (document %s).", in.ExpireAt.UTC().Format("2006-01-02"), in.Document.SHA256[:12]))
+		fmt.Sprintf("Your agreement is ready to sign until %s (document %s).", in.ExpireAt.UTC().Format("2006-01-02"), in.Document.SHA256[:12]), in.At)
 }
 
 // ActivateInput is the signed plan to activate.
@@ -306,6 +315,8 @@ type ActivateInput struct {
 	AgreementVersion int
 	Signature        plan.SignRequest
 	SignedAt         time.Time
+	// Start is the plan's start date (the agreement's).
+	Start calc.Date
 }
 
 // ActivateResult says whether the plan is active, or why not.
@@ -331,6 +342,24 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	if err != nil {
 		return ActivateResult{}, err
 	}
+	if p.State != string(plan.StateActive) {
+		// Check the credit line before the signature is recorded, so that
+		// a plan it cannot cover is declined with its agreement unsigned.
+		// ActivatePlan checks again under lock.
+		limit, used, err := a.Store.CreditLine(ctx, p.CustomerID)
+		if err != nil {
+			return ActivateResult{}, classify(fmt.Errorf("check credit line of plan %s: %w", planID, err))
+		}
+		if !limit.IsZero() || !used.IsZero() {
+			limit = decimal.Max(limit, in.CreditLimit)
+		} else {
+			limit = in.CreditLimit
+		}
+		if avail := limit.Sub(used); in.Offer.Amount.GreaterThan(avail) {
+			return ActivateResult{Reason: fmt.Sprintf("Your credit line cannot cover this plan: %s available of a %s limit, %s needed.",
+				calc.FormatMoney(avail), calc.FormatMoney(limit), calc.FormatMoney(in.Offer.Amount))}, nil
+		}
+	}
 	sig := in.Signature
 	signer, consent := sig.Name, sig.Consent
 	if sig.Kind() == "paper" {
@@ -344,9 +373,6 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	}); err != nil {
 		return ActivateResult{}, classify(fmt.Errorf("record signature of plan %s: %w", planID, err))
 	}
-	if p.State == string(plan.StateActive) {
-		return ActivateResult{Activated: true}, nil
-	}
 	rows := make([]store.Instalment, len(in.Schedule.Rows))
 	for i, r := range in.Schedule.Rows {
 		rows[i] = store.Instalment{
@@ -356,7 +382,7 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	}
 	res, err := a.Store.ActivatePlan(ctx, store.Activation{
 		PlanID: planID, CreditLimit: in.CreditLimit, Principal: in.Offer.Amount,
-		StartDate: in.Schedule.Rows[0].DueDate.AddMonths(-in.Offer.Frequency.MonthsPerPeriod()).At(time.UTC, 0, 0, 0),
+		StartDate: in.Start.At(time.UTC, 0, 0, 0),
 		Version: store.ScheduleVersion{PlanID: planID, Version: 1, Reason: "activation", RequestID: sig.RequestID,
 			Params: mustJSON(in.Offer)},
 		Rows: rows,
@@ -375,7 +401,7 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	body := fmt.Sprintf("Your plan is active: %d instalments of %s from %s to %s, %s in all. Annualised rate %s%% (effective %s%%).",
 		len(in.Schedule.Rows), calc.FormatMoney(first.Payment), first.DueDate, last.DueDate, calc.FormatMoney(in.Schedule.TotalPayment),
 		in.Schedule.APRNominal.StringFixed(2), in.Schedule.APREffective.StringFixed(2))
-	if err := a.notifyPurpose(ctx, planID, cust, "schedule_notice", "schedule:1", body); err != nil {
+	if err := a.notifyPurpose(ctx, planID, cust, "schedule_notice", "schedule:1", body, in.SignedAt); err != nil {
 		return ActivateResult{}, err
 	}
 	return ActivateResult{Activated: true, Available: res.Available}, nil
@@ -400,6 +426,8 @@ type RecordOutcomeInput struct {
 	// ExpireAgreement, when not 0, is the version of a pending agreement
 	// that will never be signed now.
 	ExpireAgreement int
+	// At is when the outcome happened (the workflow's time).
+	At time.Time
 }
 
 // RecordOutcome moves the plan to a final state (declined, expired,
@@ -434,7 +462,7 @@ func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) e
 			return err
 		}
 	}
-	return a.notify(ctx, planID, cust, "outcome:"+string(in.State), outcomeText(in.State, reason))
+	return a.notify(ctx, planID, cust, "outcome:"+string(in.State), outcomeText(in.State, reason), in.At)
 }
 
 func outcomeText(s plan.State, reason string) string {
@@ -482,8 +510,10 @@ func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, ki
 	return nil
 }
 
-// notify queues a notice to the customer on their preferred channel.
-func (a *Activities) notify(ctx context.Context, planID uuid.UUID, cust any, key, body string) error {
+// notify queues a notice to the customer on their preferred channel, to be
+// sent at (the workflow's time of the event, so a retry queues the same
+// contact).
+func (a *Activities) notify(ctx context.Context, planID uuid.UUID, cust any, key, body string, at time.Time) error {
 	var c store.Customer
 	switch v := cust.(type) {
 	case store.Customer:
@@ -491,17 +521,17 @@ func (a *Activities) notify(ctx context.Context, planID uuid.UUID, cust any, key
 	case plan.Customer:
 		c = store.Customer{PreferredChannel: string(v.PreferredChannel)}
 	}
-	return a.notifyPurpose(ctx, planID, c, "notice", key, body)
+	return a.notifyPurpose(ctx, planID, c, "notice", key, body, at)
 }
 
-func (a *Activities) notifyPurpose(ctx context.Context, planID uuid.UUID, c store.Customer, purpose, key, body string) error {
+func (a *Activities) notifyPurpose(ctx context.Context, planID uuid.UUID, c store.Customer, purpose, key, body string, at time.Time) error {
 	channel := c.PreferredChannel
 	if channel == "" {
 		channel = string(plan.ChannelSMS)
 	}
 	contact := store.Contact{
 		PlanID: planID, ContactKey: planID.String() + ":" + key, Purpose: purpose, Channel: channel,
-		ScheduledFor: a.Now(), Body: body,
+		ScheduledFor: at, Body: body,
 	}
 	if _, _, err := a.Store.QueueContact(ctx, contact, mustJSON(map[string]string{"body": body})); err != nil {
 		return classify(fmt.Errorf("queue %s notice %s of plan %s: %w", channel, key, planID, err))

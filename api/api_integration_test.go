@@ -166,17 +166,26 @@ func TestOriginationThroughTheAPI(t *testing.T) {
 
 	var reply plan.Reply
 	chooseKey := "choose-" + uuid.NewString()
-	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer": chosen.No}, &reply); code != http.StatusOK {
+	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer_set": st.OfferSet, "offer": chosen.No}, &reply); code != http.StatusOK {
 		t.Fatalf("choose: status %d", code)
 	}
 	if reply.State != plan.StateSigning || len(reply.AgreementHash) != 64 {
 		t.Fatalf("choose: reply %+v, want signing with an agreement hash", reply)
 	}
 	var repeat plan.Reply
-	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer": chosen.No}, &repeat); code != http.StatusOK || repeat != reply {
+	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer_set": st.OfferSet, "offer": chosen.No}, &repeat); code != http.StatusOK || repeat != reply {
 		t.Fatalf("repeated choose: status %d reply %+v, want 200 and %+v", code, repeat, reply)
 	}
 
+	// The same key with another body is refused, not answered.
+	var reused errorBody
+	if code := s.call("POST", "/v1/plans/"+id+"/choose", chooseKey, map[string]any{"offer_set": st.OfferSet, "offer": 1}, &reused); code != http.StatusConflict || !strings.Contains(reused.Error.Message, "already used") {
+		t.Fatalf("choose with a reused key and another offer: %d %q, want 409 naming the reused id", code, reused.Error.Message)
+	}
+	var doc plan.Agreement
+	if code := s.call("GET", "/v1/plans/"+id+"/agreement", "", nil, &doc); code != http.StatusOK || doc.SHA256 != reply.AgreementHash || !strings.Contains(doc.Text, doc.Start.AddMonths(1).String()) {
+		t.Fatalf("agreement: %d, hash %q (want %q), first due date %s in the text: %v", code, doc.SHA256, reply.AgreementHash, doc.Start.AddMonths(1), strings.Contains(doc.Text, doc.Start.AddMonths(1).String()))
+	}
 	var conflict errorBody
 	wrong := strings.Repeat("0", 64)
 	if code := s.call("POST", "/v1/plans/"+id+"/sign", "", map[string]any{"request_id": "sign-wrong", "document_hash": wrong, "name": "张三", "consent": true}, &conflict); code != http.StatusConflict {
@@ -230,7 +239,8 @@ func TestOriginationThroughTheAPI(t *testing.T) {
 func TestAPIErrors(t *testing.T) {
 	s := startSystem(t)
 	var applied frontdoor.Applied
-	if code := s.call("POST", "/v1/applications", "", map[string]any{"request_id": "err-" + uuid.NewString(), "customer": customer(t, "average"), "amount": "8000"}, &applied); code != http.StatusCreated {
+	appID := "err-" + uuid.NewString()
+	if code := s.call("POST", "/v1/applications", "", map[string]any{"request_id": appID, "customer": customer(t, "average"), "amount": "8000"}, &applied); code != http.StatusCreated {
 		t.Fatalf("apply: %d", code)
 	}
 	id := applied.PlanID
@@ -249,7 +259,11 @@ func TestAPIErrors(t *testing.T) {
 		{"oversized body", "POST", "/v1/plans/" + id + "/withdraw", `{"request_id":"big","reason":"` + strings.Repeat("x", api.MaxBodyBytes) + `"}`, 413, "too_large"},
 		{"unknown plan", "GET", "/v1/plans/" + uuid.NewString(), nil, 404, "not_found"},
 		{"malformed plan id", "GET", "/v1/plans/not-a-plan", nil, 400, "invalid"},
-		{"offer that does not exist", "POST", "/v1/plans/" + id + "/choose", map[string]any{"request_id": "c99", "offer": 99}, 409, "conflict"},
+		{"offer that does not exist", "POST", "/v1/plans/" + id + "/choose", map[string]any{"request_id": "c99", "offer_set": 1, "offer": 99}, 409, "conflict"},
+		{"offer set missing", "POST", "/v1/plans/" + id + "/choose", map[string]any{"request_id": "c98", "offer": 1}, 400, "invalid"},
+		{"offer set not current", "POST", "/v1/plans/" + id + "/choose", map[string]any{"request_id": "c97", "offer_set": 7, "offer": 1}, 409, "conflict"},
+		{"settings from an applicant", "POST", "/v1/applications", map[string]any{"request_id": "set-1", "customer": customer(t, "average"), "amount": "500", "settings": map[string]any{"offer_ttl": 1e18}}, 400, "invalid"},
+		{"agreement before choosing", "GET", "/v1/plans/" + id + "/agreement", nil, 409, "conflict"},
 		{"sign before choosing", "POST", "/v1/plans/" + id + "/sign", map[string]any{"request_id": "s1", "document_hash": strings.Repeat("a", 64), "name": "x", "consent": true}, 409, "conflict"},
 		{"counter-offer refused", "POST", "/v1/plans/" + id + "/counter-offer", map[string]any{"request_id": "co1", "amount": "900000"}, 422, "refused"},
 		{"review decision while offered", "POST", "/v1/plans/" + id + "/review-decision", map[string]any{"request_id": "rd1", "approve": true}, 409, "conflict"},
@@ -272,6 +286,16 @@ func TestAPIErrors(t *testing.T) {
 	var reply plan.Reply
 	if code := s.call("POST", "/v1/plans/"+id+"/withdraw", "wd-"+uuid.NewString(), map[string]any{"reason": "changed my mind"}, &reply); code != http.StatusOK || reply.State != plan.StateWithdrawn {
 		t.Fatalf("withdraw: %d %+v", code, reply)
+	}
+	// The plan has ended: a request to it is refused with its state.
+	var ended errorBody
+	if code := s.call("POST", "/v1/plans/"+id+"/choose", "", map[string]any{"request_id": "late", "offer_set": 1, "offer": 1}, &ended); code != http.StatusConflict || !strings.Contains(ended.Error.Message, "withdrawn") {
+		t.Fatalf("choose on a withdrawn plan: %d %q, want 409 naming the state", code, ended.Error.Message)
+	}
+	// Applying again with the request id of another application is refused.
+	var again errorBody
+	if code := s.call("POST", "/v1/applications", "", map[string]any{"request_id": appID, "customer": customer(t, "average"), "amount": "9000"}, &again); code != http.StatusConflict {
+		t.Fatalf("reused application request id with another amount: %d %q, want 409", code, again.Error.Message)
 	}
 	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(uuid.MustParse(id)), "origination-counter-refused-withdrawn")
 }

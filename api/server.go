@@ -25,6 +25,7 @@ import (
 type Door interface {
 	Apply(ctx context.Context, app plan.Application) (frontdoor.Applied, error)
 	Status(ctx context.Context, planID string) (plan.Status, error)
+	Agreement(ctx context.Context, planID string) (plan.Agreement, error)
 	Choose(ctx context.Context, planID string, r plan.ChooseRequest) (plan.Reply, error)
 	CounterOffer(ctx context.Context, planID string, r plan.CounterOfferRequest) (plan.Reply, error)
 	Sign(ctx context.Context, planID string, r plan.SignRequest) (plan.Reply, error)
@@ -50,6 +51,7 @@ func New(door Door, log *slog.Logger) *Server {
 	s := &Server{door: door, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("POST /v1/applications", s.apply)
 	s.mux.HandleFunc("GET /v1/plans/{id}", s.status)
+	s.mux.HandleFunc("GET /v1/plans/{id}/agreement", s.agreement)
 	s.mux.HandleFunc("POST /v1/plans/{id}/choose", planAction(s, func(ctx context.Context, id string, r plan.ChooseRequest) (plan.Reply, error) {
 		return s.door.Choose(ctx, id, r)
 	}))
@@ -87,12 +89,34 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	if app.RequestID == "" {
 		app.RequestID = r.Header.Get("Idempotency-Key")
 	}
+	if app.Settings != (plan.Settings{}) {
+		writeError(w, http.StatusBadRequest, "invalid", "settings: are set by the lender's policy, not by an application")
+		return
+	}
 	res, err := s.door.Apply(r.Context(), app)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, res)
+}
+
+// agreement returns the agreement as JSON, or as plain text to read or
+// download with ?format=text.
+func (s *Server) agreement(w http.ResponseWriter, r *http.Request) {
+	a, err := s.door.Agreement(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if r.URL.Query().Get("format") == "text" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="agreement-%s-v%d.txt"`, a.PlanID, a.Version))
+		w.Header().Set("X-Agreement-SHA256", a.SHA256)
+		_, _ = io.WriteString(w, a.Text)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
 }
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {

@@ -76,12 +76,17 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 			searchattrs.PlanState.ValueSet(string(plan.StateAssessing)),
 			searchattrs.CustomerId.ValueSet(plan.CustomerIDFromRef(app.Customer.Ref).String()),
 		),
-	}, plan.WorkflowName, plan.Input{PlanID: id.String(), Application: app})
+	}, plan.WorkflowName, plan.Input{PlanID: id.String(), Application: app, Fingerprint: app.Fingerprint()})
+	fp := app.Fingerprint()
 	h, err := d.c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   plan.UpdateAwaitDecision,
-			UpdateID:     "apply:" + app.RequestID,
+			UpdateName: plan.UpdateAwaitDecision,
+			// A repeat of the same application is answered by the server; the
+			// same request id with other content reaches the validator, which
+			// refuses it.
+			UpdateID:     "apply:" + app.RequestID + ":" + fp[:16],
+			Args:         []any{fp},
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
@@ -91,6 +96,9 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 	}
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
+		if rej := d.mapErr("apply", id, err); errors.As(rej, new(*RejectedError)) {
+			return Applied{}, rej
+		}
 		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
 	}
 	// A repeated application is answered with the plan as it is now (the
@@ -99,6 +107,9 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 	st, err := d.Status(ctx, id.String())
 	if err != nil {
 		return Applied{}, fmt.Errorf("apply %s: %w", app.RequestID, err)
+	}
+	if st.ApplicationFingerprint != fp {
+		return Applied{}, &RejectedError{Reason: fmt.Sprintf("request id %q was already used for a different application", app.RequestID)}
 	}
 	return Applied{PlanID: id.String(), State: st.State, Reason: firstOf(st.Reasons)}, nil
 }
@@ -125,6 +136,27 @@ func (d *Door) Status(ctx context.Context, planID string) (plan.Status, error) {
 		return plan.Status{}, fmt.Errorf("decode status of plan %s: %w", id, err)
 	}
 	return st, nil
+}
+
+// Agreement reads the plan's agreement document.
+func (d *Door) Agreement(ctx context.Context, planID string) (plan.Agreement, error) {
+	id, err := plan.ParseID(planID)
+	if err != nil {
+		return plan.Agreement{}, &plan.ValidationError{Field: "plan", Reason: err.Error()}
+	}
+	v, err := d.c.QueryWorkflow(ctx, plan.WorkflowID(id), "", plan.QueryAgreement)
+	if err != nil {
+		var qf *serviceerror.QueryFailed
+		if errors.As(err, &qf) {
+			return plan.Agreement{}, &RejectedError{Reason: qf.Message}
+		}
+		return plan.Agreement{}, d.mapErr("agreement", id, err)
+	}
+	var a plan.Agreement
+	if err := v.Get(&a); err != nil {
+		return plan.Agreement{}, fmt.Errorf("decode agreement of plan %s: %w", id, err)
+	}
+	return a, nil
 }
 
 // Choose picks an offer.
@@ -163,9 +195,11 @@ func (d *Door) send(ctx context.Context, planID, name string, r plan.Request) (p
 		return plan.Reply{}, err
 	}
 	h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   plan.WorkflowID(id),
-		UpdateName:   name,
-		UpdateID:     name + ":" + r.ID(),
+		WorkflowID: plan.WorkflowID(id),
+		UpdateName: name,
+		// Only an identical repeat is deduplicated by the server: the same
+		// request id with other content reaches the validator and is refused.
+		UpdateID:     name + ":" + r.ID() + ":" + r.Fingerprint()[:16],
 		Args:         []any{r},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -299,6 +300,16 @@ func (a Application) Validate() error {
 		return invalid("settings", "timeouts must not be negative and max_counter_rounds at most 10")
 	}
 	return nil
+}
+
+// Fingerprint identifies the application's content (after Normalized), so
+// that a request id reused for a different application is refused.
+func (a Application) Fingerprint() string {
+	b, err := json.Marshal(a.Normalized())
+	if err != nil {
+		return hashOf("application", a.RequestID)
+	}
+	return hashOf("application", string(b))
 }
 
 // Normalized returns a with defaults applied: currency CNY, origin own,

@@ -19,10 +19,14 @@ type Request interface {
 	Fingerprint() string
 }
 
-// ChooseRequest picks one offer of the current offer set.
+// ChooseRequest picks one offer of the offer set the customer saw. Naming
+// the set makes sure a choice is never applied to a newer set (after a
+// counter-offer) than the one the customer read.
 type ChooseRequest struct {
 	RequestID string `json:"request_id"`
-	// Offer is the offer's number ("no") in the current set.
+	// OfferSet is the status's offer_set the offer belongs to.
+	OfferSet int `json:"offer_set"`
+	// Offer is the offer's number ("no") in that set.
 	Offer int `json:"offer"`
 }
 
@@ -34,6 +38,9 @@ func (r ChooseRequest) Validate() error {
 	if err := ValidateRequestID(r.RequestID); err != nil {
 		return err
 	}
+	if r.OfferSet < 1 {
+		return invalid("offer_set", "must name the offer set the offer belongs to (from 1), got %d", r.OfferSet)
+	}
 	if r.Offer < 1 {
 		return invalid("offer", "must be an offer number from 1, got %d", r.Offer)
 	}
@@ -41,7 +48,9 @@ func (r ChooseRequest) Validate() error {
 }
 
 // Fingerprint identifies the request's content.
-func (r ChooseRequest) Fingerprint() string { return hashOf(MsgChoose, strconv.Itoa(r.Offer)) }
+func (r ChooseRequest) Fingerprint() string {
+	return hashOf(MsgChoose, strconv.Itoa(r.OfferSet), strconv.Itoa(r.Offer))
+}
 
 // CounterOfferRequest asks for other offers. Zero fields keep the current
 // application's value.

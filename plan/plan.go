@@ -67,8 +67,10 @@ const (
 	MsgReviewDecision = "review-decision"
 	// UpdateAwaitDecision (Update only) returns once the credit decision is
 	// made: offers, review or decline. The front door sends it with the
-	// start of the workflow.
+	// start of the workflow, with the application's fingerprint.
 	UpdateAwaitDecision = "await-decision"
+	// QueryAgreement returns the agreement document (text and SHA-256).
+	QueryAgreement = "agreement"
 )
 
 // fenqiNamespace roots the name-based uuids fenqi derives from business keys.
@@ -113,4 +115,7 @@ func hashOf(parts ...string) string {
 type Input struct {
 	PlanID      string      `json:"plan_id"`
 	Application Application `json:"application"`
+	// Fingerprint is Application.Fingerprint(), computed by the caller
+	// (encoding JSON is not for workflow code).
+	Fingerprint string `json:"fingerprint"`
 }

@@ -94,6 +94,8 @@ type Status struct {
 	PlanID     string `json:"plan_id"`
 	State      State  `json:"state"`
 	CustomerID string `json:"customer_id"`
+	// ApplicationFingerprint identifies the application's content.
+	ApplicationFingerprint string `json:"application_fingerprint"`
 	// Reasons explain a decline, an expiry or a withdrawal.
 	Reasons []string `json:"reasons"`
 	// Assessment outcome.
@@ -108,7 +110,7 @@ type Status struct {
 	CounterRoundsMax int       `json:"counter_rounds_max"`
 	OffersExpireAt   time.Time `json:"offers_expire_at"`
 	ChosenOffer      int       `json:"chosen_offer"`
-	// The agreement to sign (its text via AgreementText on request).
+	// The agreement to sign (its text: the "agreement" query).
 	AgreementHash     string    `json:"agreement_hash"`
 	AgreementExpireAt time.Time `json:"agreement_expire_at"`
 	SignedAt          time.Time `json:"signed_at"`
@@ -120,6 +122,19 @@ type Status struct {
 	DaysPastDue          int             `json:"days_past_due"`
 	Bucket               string          `json:"bucket"`
 	UpdatedAt            time.Time       `json:"updated_at"`
+	// RecentReplies answers the latest requests (Signals included),
+	// newest last, refusals with their reason.
+	RecentReplies []Reply `json:"recent_replies"`
+}
+
+// Agreement is the document a customer reads and signs.
+type Agreement struct {
+	PlanID  string `json:"plan_id"`
+	Version int    `json:"version"`
+	Text    string `json:"text"`
+	SHA256  string `json:"sha256"`
+	// Start is the plan's start date the schedule in the text runs from.
+	Start calc.Date `json:"start"`
 }
 
 func money(d decimal.Decimal) string { return calc.FormatMoney(d) }
@@ -154,6 +169,9 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	}
 	if p.Schedule == nil {
 		p.Schedule = []ScheduleRow{}
+	}
+	if p.RecentReplies == nil {
+		p.RecentReplies = []Reply{}
 	}
 	return json.Marshal(struct {
 		plain

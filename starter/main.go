@@ -42,6 +42,7 @@ var commands = []command{
 	{name: "offers", summary: "list a plan's current offers", run: runOffers},
 	{name: "choose", summary: "choose an offer: PLAN --offer N", run: runChoose},
 	{name: "counter", summary: "ask for other offers: PLAN [--amount X] [--terms N] [--max-instalment X]", run: runCounter},
+	{name: "agreement", summary: "print the agreement to read before signing: PLAN", run: runAgreement},
 	{name: "sign", summary: "sign the agreement: PLAN --name NAME | --paper-ref REF", run: runSign},
 	{name: "withdraw", summary: "withdraw an application before activation", run: runWithdraw},
 	{name: "decide", summary: "operator: decide a manual review: PLAN --approve|--decline --reason TEXT", run: runDecide},

@@ -167,7 +167,7 @@ func printOffers(w io.Writer, st plan.Status) {
 		fmt.Fprintf(w, "plan %s is %s and has no offers\n", st.PlanID, st.State)
 		return
 	}
-	fmt.Fprintf(w, "plan %s: %s, offer round %d of %d, open until %s\n\n", st.PlanID, st.State, st.OfferRound, st.CounterRoundsMax, st.OffersExpireAt.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "plan %s: %s, offer set %d (%d of %d counter-offer rounds used), open until %s\n\n", st.PlanID, st.State, st.OfferSet, st.OfferRound, st.CounterRoundsMax, st.OffersExpireAt.UTC().Format("2006-01-02 15:04 MST"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "No\tMethod\tAmount\tTerms\tFrequency\tInstalment\tTotal cost\tAPR nominal\tAPR effective\t")
 	for _, o := range st.Offers {
@@ -175,12 +175,13 @@ func printOffers(w io.Writer, st plan.Status) {
 			calc.FormatMoney(o.Instalment), calc.FormatMoney(o.TotalCost), o.APRNominal.StringFixed(4), o.APREffective.StringFixed(4))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nchoose one: starter choose %s --offer N\n", st.PlanID)
+	fmt.Fprintf(w, "\nchoose one: starter choose %s --offer-set %d --offer N\n", st.PlanID, st.OfferSet)
 }
 
 func runChoose(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("choose")
 	offer := fs.Int("offer", 0, "the number of the offer to take")
+	offerSet := fs.Int("offer-set", 0, "the offer set the offer belongs to (default: the current one)")
 	rid := requestIDFlag(fs)
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	id, err := planFlags(fs, args)
@@ -190,8 +191,19 @@ func runChoose(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if *offer < 1 {
 		return usageFailure(stderr, fs, "--offer: an offer number from 1 is required")
 	}
+	if *offerSet < 0 {
+		return usageFailure(stderr, fs, "--offer-set: must be an offer set number from 1, got %d", *offerSet)
+	}
 	return sendReply(ctx, "choose", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) {
-		return d.Choose(ctx, id, plan.ChooseRequest{RequestID: requestID(*rid), Offer: *offer})
+		set := *offerSet
+		if set == 0 {
+			st, err := d.Status(ctx, id)
+			if err != nil {
+				return plan.Reply{}, err
+			}
+			set = st.OfferSet
+		}
+		return d.Choose(ctx, id, plan.ChooseRequest{RequestID: requestID(*rid), OfferSet: set, Offer: *offer})
 	})
 }
 
@@ -318,6 +330,27 @@ func sendReply(ctx context.Context, name string, stdout, stderr io.Writer, asJSO
 		if !reply.Accepted {
 			return &refusedError{reply: reply}
 		}
+		return nil
+	})
+}
+
+func runAgreement(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("agreement")
+	asJSON := fs.Bool("json", false, "print the document and its hash as JSON")
+	id, err := planFlags(fs, args)
+	if err != nil {
+		return usageFailure(stderr, fs, "%v", err)
+	}
+	return withDoor(ctx, "agreement", stderr, func(d *frontdoor.Door) error {
+		a, err := d.Agreement(ctx, id)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return printJSON(stdout, a)
+		}
+		fmt.Fprintln(stdout, a.Text)
+		fmt.Fprintf(stdout, "\nsha256 %s (version %d)\n", a.SHA256, a.Version)
 		return nil
 	})
 }

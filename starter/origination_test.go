@@ -292,7 +292,7 @@ func TestCLIOrigination(t *testing.T) {
 			if len(rows) < 3 {
 				t.Fatalf("offers: %d rows, want at least 3:\n%s", len(rows), table)
 			}
-			if !strings.Contains(table, "starter choose "+id+" --offer N") {
+			if !strings.Contains(table, "starter choose "+id+" --offer-set 1 --offer N") {
 				t.Errorf("offers: no hint how to choose:\n%s", table)
 			}
 			var list any

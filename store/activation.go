@@ -118,3 +118,16 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 	}
 	return out, nil
 }
+
+// CreditLine returns a customer's credit limit and the amount in use;
+// zeros when the customer has no credit line yet.
+func (s *Store) CreditLine(ctx context.Context, customerID uuid.UUID) (limit, used decimal.Decimal, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT credit_limit, used FROM credit_lines WHERE customer_id = $1`, customerID).Scan(&limit, &used)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return decimal.Zero, decimal.Zero, nil
+	}
+	if err != nil {
+		return decimal.Zero, decimal.Zero, fmt.Errorf("credit line of customer %s: %w", customerID, classify(err))
+	}
+	return limit, used, nil
+}

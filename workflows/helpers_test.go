@@ -308,7 +308,7 @@ func (r *planRun) at(d time.Duration, f func()) { r.env.RegisterDelayedCallback(
 // execute runs the workflow until it ends (time skips while it waits).
 func (r *planRun) execute() {
 	r.t.Helper()
-	r.env.ExecuteWorkflow(plan.WorkflowName, plan.Input{PlanID: r.id.String(), Application: r.app})
+	r.env.ExecuteWorkflow(plan.WorkflowName, plan.Input{PlanID: r.id.String(), Application: r.app, Fingerprint: r.app.Fingerprint()})
 	if !r.env.IsWorkflowCompleted() {
 		r.t.Fatalf("plan workflow did not complete")
 	}
@@ -456,7 +456,7 @@ func (o *outcome) wantRejected(t *testing.T, parts ...string) {
 // ---- message builders ----
 
 func choose(rid string, offer int) plan.ChooseRequest {
-	return plan.ChooseRequest{RequestID: rid, Offer: offer}
+	return plan.ChooseRequest{RequestID: rid, OfferSet: 1, Offer: offer}
 }
 
 func withdraw(rid, reason string) plan.WithdrawRequest {

@@ -56,13 +56,22 @@ func (w *planWorkflow) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	// The front door sends this with the start of the workflow and gets the
-	// credit decision back in the same round trip.
-	return workflow.SetUpdateHandler(ctx, plan.UpdateAwaitDecision, func(ctx workflow.Context) (plan.Reply, error) {
-		if err := workflow.Await(ctx, func() bool { return w.State != plan.StateAssessing }); err != nil {
-			return plan.Reply{}, err
-		}
-		return plan.Reply{Accepted: w.State != plan.StateDeclined, State: w.State, OfferRound: w.OfferRound, Reason: firstOf(w.Reasons)}, nil
-	})
+	// credit decision back in the same round trip. The application's
+	// fingerprint refuses a request id reused for another application.
+	return workflow.SetUpdateHandlerWithOptions(ctx, plan.UpdateAwaitDecision,
+		func(ctx workflow.Context, fingerprint string) (plan.Reply, error) {
+			if err := workflow.Await(ctx, func() bool { return w.State != plan.StateAssessing }); err != nil {
+				return plan.Reply{}, err
+			}
+			return plan.Reply{RequestID: w.App.RequestID, Accepted: w.State != plan.StateDeclined, State: w.State, OfferRound: w.OfferRound, Reason: firstOf(w.Reasons)}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, fingerprint string) error {
+			if fingerprint != w.AppFingerprint {
+				return fmt.Errorf("request id %q was already used for a different application", w.App.RequestID)
+			}
+			return nil
+		}},
+	)
 }
 
 func firstOf(s []string) string {
@@ -81,7 +90,7 @@ func handle[R plan.Request](ctx workflow.Context, w *planWorkflow, name string, 
 		for {
 			var req R
 			signals.Receive(ctx, &req)
-			w.acceptSignal(req, wrap(req), check)
+			w.acceptSignal(ctx, req, wrap(req), check)
 		}
 	})
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
@@ -117,15 +126,13 @@ func (w *planWorkflow) validate(req plan.Request, check func(plan.Request) error
 	return check(req)
 }
 
-// acceptSignal is validate for a Signal, which has no caller to refuse:
-// a refused signal is answered with a refusal kept under its request id,
-// which a status query or a repeat shows.
-func (w *planWorkflow) acceptSignal(req plan.Request, m Message, check func(plan.Request) error) {
+// acceptSignal is validate for a Signal, which has no caller to refuse.
+// A refused Signal leaves its request id unused (as a refused Update does),
+// and its refusal shows in the status's recent replies and the log.
+func (w *planWorkflow) acceptSignal(ctx workflow.Context, req plan.Request, m Message, check func(plan.Request) error) {
 	if err := w.validate(req, check); err != nil {
-		if _, seen := w.Seen[req.ID()]; !seen && req.ID() != "" {
-			w.Seen[req.ID()] = req.Fingerprint()
-			w.Replies[req.ID()] = plan.Reply{RequestID: req.ID(), Accepted: false, Reason: err.Error(), State: w.State}
-		}
+		workflow.GetLogger(ctx).Warn("signal refused", "plan_id", w.PlanID, "kind", m.Kind, "request_id", req.ID(), "reason", err.Error())
+		w.remember(plan.Reply{RequestID: req.ID(), Accepted: false, Reason: m.Kind + ": " + err.Error(), State: w.State})
 		return
 	}
 	if _, seen := w.Seen[req.ID()]; seen {
@@ -149,9 +156,19 @@ func (w *planWorkflow) pop() Message {
 // reply answers a processed message.
 func (w *planWorkflow) reply(m Message, accepted bool, reason string) {
 	id := m.RequestID()
-	w.Replies[id] = plan.Reply{
+	r := plan.Reply{
 		RequestID: id, Accepted: accepted, Reason: reason, State: w.State,
 		OfferRound: w.OfferRound, AgreementHash: w.Agreement.SHA256,
+	}
+	w.Replies[id] = r
+	w.remember(r)
+}
+
+// remember keeps r among the recent replies.
+func (w *planWorkflow) remember(r plan.Reply) {
+	w.Recent = append(w.Recent, r)
+	if len(w.Recent) > recentReplies {
+		w.Recent = w.Recent[len(w.Recent)-recentReplies:]
 	}
 }
 
@@ -170,6 +187,9 @@ func (w *planWorkflow) checkChoose(r plan.Request) error {
 	req := r.(plan.ChooseRequest)
 	if w.State != plan.StateOffered {
 		return fmt.Errorf("an offer can be chosen only while the plan is offered; it is %s", w.State)
+	}
+	if req.OfferSet != w.OfferSet {
+		return fmt.Errorf("offer set %d is no longer on the table: the current offers are set %d", req.OfferSet, w.OfferSet)
 	}
 	if req.Offer > len(w.Offers) {
 		return fmt.Errorf("there is no offer %d: the current offers are numbered 1 to %d", req.Offer, len(w.Offers))

@@ -6,7 +6,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/fenqi/fenqi/activities"
-	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/plan"
 )
 
@@ -30,7 +29,7 @@ func (w *planWorkflow) assess(ctx workflow.Context) error {
 	}
 	rec := activities.RecordApplicationInput{
 		PlanID: w.PlanID, CustomerID: w.CustomerID, App: w.App, Assessment: d.Assessment,
-		State: next, Offers: w.Offers, OffersExpireAt: w.OffersExpireAt,
+		State: next, Offers: w.Offers, OffersExpireAt: w.OffersExpireAt, At: workflow.Now(ctx),
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordApplication, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record application %s: %w", w.App.RequestID, err)
@@ -100,6 +99,7 @@ func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 	rec := activities.RecordOffersInput{
 		PlanID: w.PlanID, Set: w.OfferSet, Offers: w.Offers, ExpireAt: w.OffersExpireAt,
 		RequestID: d.RequestID, Actor: "operator", Note: "approved after manual review by " + d.Operator, State: plan.StateOffered,
+		At: workflow.Now(ctx),
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordOffers, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record offers for %s: %w", w.PlanID, err)
@@ -178,7 +178,7 @@ func (w *planWorkflow) counter(ctx workflow.Context, m Message) error {
 		return fmt.Errorf("make counter-offers for %s: %w", w.PlanID, err)
 	}
 	w.OfferRound++
-	rec := activities.RecordOffersInput{PlanID: w.PlanID, Round: w.OfferRound, RequestID: c.RequestID, Actor: "customer", State: plan.StateOffered, Counter: &c}
+	rec := activities.RecordOffersInput{PlanID: w.PlanID, Round: w.OfferRound, RequestID: c.RequestID, Actor: "customer", State: plan.StateOffered, Counter: &c, At: workflow.Now(ctx)}
 	if offers.Refusal != "" {
 		rec.Note = offers.Refusal
 	} else {
@@ -192,22 +192,27 @@ func (w *planWorkflow) counter(ctx workflow.Context, m Message) error {
 	return nil
 }
 
-// choose renders the agreement for the chosen offer and waits for the
-// signature.
+// choose renders the agreement for the chosen offer, with the schedule
+// starting today, and waits for the signature. The plan is activated with
+// exactly the schedule the agreement shows.
 func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 	c := *m.Choose
 	w.Chosen = c.Offer
 	w.AgreementVersion++
-	var doc activities.Document
-	in := activities.AgreementInput{PlanID: w.PlanID, App: w.App, Offer: w.Offers[c.Offer-1], Version: w.AgreementVersion}
-	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.RenderAgreement, in).Get(ctx, &doc); err != nil {
+	var rendered activities.RenderedAgreement
+	in := activities.AgreementInput{
+		PlanID: w.PlanID, App: w.App, Offer: w.Offers[c.Offer-1], Version: w.AgreementVersion,
+		StartAt: workflow.Now(ctx), TimeZone: w.App.Customer.TimeZone,
+	}
+	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.RenderAgreement, in).Get(ctx, &rendered); err != nil {
 		return fmt.Errorf("render agreement for %s: %w", w.PlanID, err)
 	}
-	w.Agreement = doc
+	doc := rendered.Document
+	w.Agreement, w.AgreementStart = doc, rendered.Start
 	w.AgreementExpireAt = workflow.Now(ctx).Add(w.App.Settings.SignTTL)
 	rec := activities.RecordAgreementInput{
 		PlanID: w.PlanID, Version: w.AgreementVersion, Offer: w.Offers[c.Offer-1], OfferSet: w.OfferSet,
-		Document: doc, ExpireAt: w.AgreementExpireAt, RequestID: c.RequestID,
+		Document: doc, Start: w.AgreementStart, ExpireAt: w.AgreementExpireAt, RequestID: c.RequestID, At: workflow.Now(ctx),
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordAgreement, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record agreement for %s: %w", w.PlanID, err)
@@ -260,14 +265,14 @@ func (w *planWorkflow) activate(ctx workflow.Context) error {
 	sig := *m.Sign
 	offer := w.Offers[w.Chosen-1]
 	var sched activities.ScheduleResult
-	req := activities.ScheduleRequest{Terms: offer.CalcTerms(calc.Date{}), StartAt: workflow.Now(ctx), TimeZone: w.App.Customer.TimeZone}
+	req := activities.ScheduleRequest{Terms: offer.CalcTerms(w.AgreementStart)}
 	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.BuildSchedule, req).Get(ctx, &sched); err != nil {
 		return fmt.Errorf("build schedule for %s: %w", w.PlanID, err)
 	}
 	in := activities.ActivateInput{
 		PlanID: w.PlanID, CustomerID: w.CustomerID, Offer: offer, Schedule: sched.Schedule,
 		CreditLimit: w.Assessment.CreditLimit, AgreementVersion: w.AgreementVersion, Signature: sig,
-		SignedAt: workflow.Now(ctx),
+		SignedAt: workflow.Now(ctx), Start: w.AgreementStart,
 	}
 	var res activities.ActivateResult
 	if err := workflow.ExecuteActivity(withStore(ctx), act.Activate, in).Get(ctx, &res); err != nil {
@@ -319,7 +324,7 @@ func (w *planWorkflow) finish(ctx workflow.Context, s plan.State, reason string)
 // finishFor records a final outcome (declined, expired, withdrawn) and the
 // request m that caused it, if any; a pending agreement expires with it.
 func (w *planWorkflow) finishFor(ctx workflow.Context, s plan.State, m Message, reason string) error {
-	in := activities.RecordOutcomeInput{PlanID: w.PlanID, State: s, Reasons: []string{reason}, Request: requestRecord(m, s)}
+	in := activities.RecordOutcomeInput{PlanID: w.PlanID, State: s, Reasons: []string{reason}, Request: requestRecord(m, s), At: workflow.Now(ctx)}
 	if w.State == plan.StateSigning {
 		in.ExpireAgreement = w.AgreementVersion
 	}

@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/fenqi/fenqi/activities"
+	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/searchattrs"
 )
@@ -17,8 +19,10 @@ type Plan struct {
 	PlanID     string           `json:"plan_id"`
 	CustomerID string           `json:"customer_id"`
 	App        plan.Application `json:"app"`
-	State      plan.State       `json:"state"`
-	Reasons    []string         `json:"reasons,omitempty"`
+	// AppFingerprint identifies the application's content.
+	AppFingerprint string     `json:"app_fingerprint"`
+	State          plan.State `json:"state"`
+	Reasons        []string   `json:"reasons,omitempty"`
 
 	Assessment activities.Assessment `json:"assessment"`
 
@@ -31,6 +35,7 @@ type Plan struct {
 	Chosen         int       `json:"chosen"`
 
 	Agreement         activities.Document `json:"agreement"`
+	AgreementStart    calc.Date           `json:"agreement_start"`
 	AgreementVersion  int                 `json:"agreement_version"`
 	AgreementExpireAt time.Time           `json:"agreement_expire_at"`
 	SignedAt          time.Time           `json:"signed_at"`
@@ -45,7 +50,13 @@ type Plan struct {
 	Replies map[string]plan.Reply `json:"replies,omitempty"`
 	// Seen maps every request id accepted so far to its fingerprint.
 	Seen map[string]string `json:"seen,omitempty"`
+	// Recent lists the latest replies, newest last, refused Signals
+	// included (bounded by recentReplies).
+	Recent []plan.Reply `json:"recent,omitempty"`
 }
+
+// recentReplies bounds Plan.Recent.
+const recentReplies = 20
 
 // planWorkflow runs one plan: it holds the state; the message handlers
 // only validate and queue messages, and the run loop decides and waits.
@@ -62,12 +73,13 @@ type planWorkflow struct {
 // end: assessment, offers, negotiation, signing, activation.
 func PlanWorkflow(ctx workflow.Context, in plan.Input) (plan.Status, error) {
 	w := &planWorkflow{Plan: Plan{
-		PlanID:     in.PlanID,
-		CustomerID: plan.CustomerIDFromRef(in.Application.Customer.Ref).String(),
-		App:        in.Application.Normalized(),
-		State:      plan.StateAssessing,
-		Replies:    map[string]plan.Reply{},
-		Seen:       map[string]string{},
+		PlanID:         in.PlanID,
+		CustomerID:     plan.CustomerIDFromRef(in.Application.Customer.Ref).String(),
+		App:            in.Application.Normalized(),
+		AppFingerprint: in.Fingerprint,
+		State:          plan.StateAssessing,
+		Replies:        map[string]plan.Reply{},
+		Seen:           map[string]string{},
 	}}
 	if err := w.setup(ctx); err != nil {
 		return plan.Status{}, err
@@ -89,6 +101,14 @@ func (w *planWorkflow) setup(ctx workflow.Context) error {
 	w.UpdatedAt = workflow.Now(ctx)
 	if err := workflow.SetQueryHandler(ctx, plan.QueryStatus, func() (plan.Status, error) {
 		return w.status(), nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, plan.QueryAgreement, func() (plan.Agreement, error) {
+		if w.Agreement.SHA256 == "" {
+			return plan.Agreement{}, fmt.Errorf("plan %s has no agreement yet: it is %s", w.PlanID, w.State)
+		}
+		return plan.Agreement{PlanID: w.PlanID, Version: w.AgreementVersion, Text: w.Agreement.Text, SHA256: w.Agreement.SHA256, Start: w.AgreementStart}, nil
 	}); err != nil {
 		return err
 	}
@@ -125,13 +145,15 @@ func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...s
 	return workflow.UpsertTypedSearchAttributes(ctx, searchattrs.PlanState.ValueSet(string(s)))
 }
 
-// Activity options: calculations run as local activities (pure and fast);
-// persistence runs as activities retried until the database answers, but
-// never retried for a business refusal.
+// Activity options: calculations run as local activities (pure and fast),
+// persistence as activities. Both retry with backoff without limit: a plan
+// lives for years, so an unexpected failure (the database away, a bug)
+// leaves the plan waiting, visible in the Web UI, until it succeeds or a
+// fix is deployed. Business refusals are results, not errors.
 func withCalc(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 

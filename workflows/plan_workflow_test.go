@@ -6,12 +6,14 @@ package workflows_test
 // workflow's result, and the rows in the database.
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/fenqi/fenqi/plan"
 )
@@ -849,10 +851,20 @@ func TestBadSignalNotApplied(t *testing.T) {
 			if n := d.count(`SELECT count(*) FROM agreements`); n != 0 {
 				t.Errorf("%d agreements", n)
 			}
+			// A refused Signal leaves its request id unused, as a refused Update
+			// does: the same request as an Update is refused for the same reason,
+			// and the Signal's refusal shows in the status.
 			if tt.refusal == "" {
 				repeat.wantRejected(t)
-			} else if rp := repeat.wantReply(t); rp.Accepted || !strings.Contains(rp.Reason, tt.refusal) || rp.State != plan.StateOffered {
-				t.Errorf("repeat as an update: %+v, want the kept refusal %q", rp, tt.refusal)
+			} else {
+				repeat.wantRejected(t, tt.refusal)
+				found := false
+				for _, rp := range after.RecentReplies {
+					found = found || (rp.RequestID == "bad-1" && !rp.Accepted && strings.Contains(rp.Reason, tt.refusal))
+				}
+				if !found {
+					t.Errorf("the refused signal is not in the status's recent replies: %+v", after.RecentReplies)
+				}
 			}
 			if res.State != plan.StateWithdrawn {
 				t.Errorf("result %s, want withdrawn", res.State)
@@ -961,5 +973,85 @@ func TestPaperSignature(t *testing.T) {
 	}
 	if got := d.text(`SELECT coalesce(signature_kind, '') || ' ' || coalesce(paper_reference, '') || ' ' || status FROM agreements WHERE plan_id = $1`, r.id); got != "paper scan-2026-0001 signed" {
 		t.Errorf("agreement %q, want signed on paper scan-2026-0001", got)
+	}
+}
+
+// A choice names the offer set the customer saw: after a counter-offer
+// replaced the offers, choosing from the old set is refused before it
+// enters history, and choosing from the new set applies that set's terms.
+func TestChooseNamesTheOfferSet(t *testing.T) {
+	d := newDB(t)
+	r := d.newRun(application(t, "app-set", customer(t, "strong"), "30000.00", 12))
+	countered := r.sendAt(time.Hour, plan.MsgCounterOffer, plan.CounterOfferRequest{RequestID: "co-1", Terms: 36})
+	stale := r.sendAt(2*time.Hour, plan.MsgChoose, plan.ChooseRequest{RequestID: "choose-old", OfferSet: 1, Offer: 3})
+	before := r.snapshot(2*time.Hour + time.Minute)
+	fresh := r.sendAt(3*time.Hour, plan.MsgChoose, plan.ChooseRequest{RequestID: "choose-new", OfferSet: 2, Offer: 1})
+	after := r.snapshot(4 * time.Hour)
+	r.sendAt(5*time.Hour, plan.MsgWithdraw, withdraw("wd-1", "test over"))
+	r.execute()
+
+	if rp := countered.wantReply(t); !rp.Accepted {
+		t.Fatalf("counter-offer refused: %+v", rp)
+	}
+	if stale.rejectErr == nil || !strings.Contains(stale.rejectErr.Error(), "offer set 1 is no longer on the table") {
+		t.Fatalf("choosing from the replaced set: rejected %v, want the stale set named", stale.rejectErr)
+	}
+	if before.State != plan.StateOffered || before.OfferSet != 2 || before.ChosenOffer != 0 {
+		t.Fatalf("after the stale choice: %s, set %d, chosen %d; want offered, set 2, none", before.State, before.OfferSet, before.ChosenOffer)
+	}
+	if rp := fresh.wantReply(t); !rp.Accepted || after.State != plan.StateSigning {
+		t.Fatalf("choosing from the current set: %+v, state %s", rp, after.State)
+	}
+	var terms int
+	if err := d.st.Pool().QueryRow(context.Background(), `SELECT terms FROM plans WHERE id = $1`, r.id).Scan(&terms); err != nil {
+		t.Fatal(err)
+	}
+	if terms != after.Offers[0].Terms {
+		t.Fatalf("plan terms %d, want the chosen offer's %d", terms, after.Offers[0].Terms)
+	}
+}
+
+// The schedule in the signed agreement is the schedule the plan is
+// activated with: same dates, same amounts.
+func TestAgreementShowsTheActivatedSchedule(t *testing.T) {
+	d := newDB(t)
+	r := d.newRun(application(t, "app-doc", customer(t, "strong"), "20000.00", 12))
+	r.sendAt(time.Hour, plan.MsgChoose, choose("choose-1", 1))
+	var doc plan.Agreement
+	r.env.RegisterDelayedCallback(func() {
+		v, err := r.env.QueryWorkflow(plan.QueryAgreement)
+		if err != nil {
+			t.Errorf("agreement query: %v", err)
+			return
+		}
+		if err := v.Get(&doc); err != nil {
+			t.Errorf("decode agreement: %v", err)
+		}
+	}, 2*time.Hour)
+	// Signed five days later: the schedule still runs from the agreement's start.
+	r.env.RegisterDelayedCallback(func() {
+		r.env.UpdateWorkflow(plan.MsgSign, "sign-1", &testsuite.TestUpdateCallback{
+			OnAccept: func() {}, OnReject: func(err error) { t.Errorf("sign rejected: %v", err) }, OnComplete: func(any, error) {},
+		}, plan.SignRequest{RequestID: "sign-1", DocumentHash: doc.SHA256, Name: "张三", Consent: true})
+	}, 5*24*time.Hour)
+	active := r.snapshot(5*24*time.Hour + time.Hour)
+	r.stopAt(5*24*time.Hour + 2*time.Hour)
+	r.execute()
+
+	if doc.SHA256 == "" || active.State != plan.StateActive {
+		t.Fatalf("agreement %q, state %s: want a document and an active plan", doc.SHA256, active.State)
+	}
+	for _, row := range active.Schedule {
+		line := row.DueDate.String()
+		if !strings.Contains(doc.Text, line) || !strings.Contains(doc.Text, row.Payment.StringFixed(2)) {
+			t.Errorf("instalment %d due %s of %s is not in the signed agreement", row.No, line, row.Payment.StringFixed(2))
+		}
+	}
+	var start time.Time
+	if err := d.st.Pool().QueryRow(context.Background(), `SELECT start_date FROM plans WHERE id = $1`, r.id).Scan(&start); err != nil {
+		t.Fatal(err)
+	}
+	if start.Format("2006-01-02") != doc.Start.String() {
+		t.Errorf("stored start date %s, agreement's %s", start.Format("2006-01-02"), doc.Start)
 	}
 }

@@ -121,7 +121,17 @@ func run() error {
 		dbURL = pg.URL("")
 	}
 
-	// 2. Temporal dev server with the Web UI, state kept in a file.
+	// 2. Temporal dev server with the Web UI, state kept in a file. A port
+	// still held (by a stack that was killed) is named before anything
+	// starts.
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"FENQI_TEMPORAL_PORT", cfg.temporalPort}, {"FENQI_UI_PORT", cfg.uiPort}, {"FENQI_API_PORT", cfg.apiPort}} {
+		if err := devstack.PortFree(p.port); err != nil {
+			return fmt.Errorf("%w: is another `make run` (or what it left behind) still running? stop it, or set %s", err, p.name)
+		}
+	}
 	cli, err := devstack.TemporalCLI(ctx)
 	if err != nil {
 		return err
@@ -157,21 +167,26 @@ func run() error {
 	}
 	step("schema at version %d", version)
 
-	// 4. The worker (and, once it exists, the API) as child processes.
-	binDir := filepath.Join(cfg.home, "bin")
+	// 4. The worker and the API as child processes, from the folder this
+	// binary was built into.
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find the worker and api binaries: %w", err)
+	}
+	binDir := filepath.Dir(self)
 	env := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + tm.HostPort(), "FENQI_API_ADDR=127.0.0.1:" + strconv.Itoa(cfg.apiPort)}
 	sup := devstack.NewSupervisor(logDir, env)
 	for _, name := range []string{"worker", "api"} {
 		bin := filepath.Join(binDir, name)
 		if _, err := os.Stat(bin); err != nil {
-			continue
+			return fmt.Errorf("%s binary missing next to %s (run `make build`): %w", name, self, err)
 		}
 		if err := sup.Start(name, bin); err != nil {
 			return err
 		}
 	}
 	shutdown = append(shutdown, func() {
-		step("stopping the worker")
+		step("stopping the API and the worker")
 		sup.StopAll(30 * time.Second)
 	})
 
@@ -179,11 +194,12 @@ func run() error {
 fenqi is running.
   Temporal Web UI   http://localhost:%d
   Temporal frontend %s (namespace default)
+  HTTP API          http://127.0.0.1:%d
   PostgreSQL        %s
   logs              %s
-Try: go run ./starter schedule --method annuity --amount 10000 --terms 12 --annual-rate 24
+Try: %s apply --customer examples/customers/strong.json --amount 20000 --terms 12
 Press Ctrl-C to stop; state is kept in %s for the next run.
-`, cfg.uiPort, tm.HostPort(), dbURL, logDir, cfg.home)
+`, cfg.uiPort, tm.HostPort(), cfg.apiPort, dbURL, logDir, filepath.Join(binDir, "starter"), cfg.home)
 
 	select {
 	case <-ctx.Done():

@@ -277,3 +277,13 @@ func FreePort() (int, error) {
 func (p *Postgres) ctl(ctx context.Context, args ...string) error {
 	return p.run(ctx, "pg_ctl", append([]string{"-D", p.dataDir}, args...)...)
 }
+
+// PortFree reports an error when something already listens on port of
+// 127.0.0.1.
+func PortFree(port int) error {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return fmt.Errorf("port %d is in use", port)
+	}
+	return l.Close()
+}

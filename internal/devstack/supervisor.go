@@ -51,7 +51,10 @@ func (s *Supervisor) Start(name, bin string, args ...string) error {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), s.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group keeps the terminal's Ctrl-C away (the
+	// supervisor stops children in order); Pdeathsig ends the child if the
+	// supervisor is killed outright, so nothing outlives it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("start %s (%s): %w", name, bin, err)

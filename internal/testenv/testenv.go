@@ -12,9 +12,12 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,9 +73,14 @@ func startPostgres() {
 		baseURL = u
 		return
 	}
+	reapStaleClusters()
 	dir, err := os.MkdirTemp("", "fenqi-test-pg-")
 	if err != nil {
 		pgErr = fmt.Errorf("create throwaway postgres folder: %w", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		pgErr = fmt.Errorf("record owner of %s: %w", dir, err)
 		return
 	}
 	// The server may run as an unprivileged user: let it reach the folder.
@@ -84,6 +92,34 @@ func startPostgres() {
 	if pgErr == nil {
 		baseURL = pg.URL("postgres")
 	}
+}
+
+// ownerFile holds the pid of the test binary that made a throwaway cluster.
+const ownerFile = "owner.pid"
+
+// reapStaleClusters stops and removes throwaway clusters whose test binary
+// is gone (killed by a timeout or a signal before it could clean up).
+// Clusters of test binaries still running are left alone.
+func reapStaleClusters() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "fenqi-test-pg-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(string(b))
+		if err != nil || processAlive(pid) {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_ = devstack.StopIfRunning(ctx, dir)
+		cancel()
+		_ = os.RemoveAll(dir)
+	}
+}
+
+func processAlive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil
 }
 
 // Postgres returns the throwaway cluster, or nil when TEST_DATABASE_URL
