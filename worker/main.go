@@ -5,7 +5,9 @@
 // TEMPORAL_NAMESPACE (default "default"), FENQI_TASK_QUEUE (default
 // "fenqi"), DATABASE_URL (default the `make run` cluster),
 // FENQI_POLICY_FILE (the credit policy; default the embedded
-// underwriting/default_policy.json).
+// underwriting/default_policy.json), FENQI_WEBHOOK_URL and
+// FENQI_WEBHOOK_TOKEN (deliver customer contacts to a webhook; default:
+// the log).
 package main
 
 import (
@@ -19,6 +21,8 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
+	"github.com/fenqi/fenqi/channels"
+	"github.com/fenqi/fenqi/outbox"
 	"github.com/fenqi/fenqi/store"
 	"github.com/fenqi/fenqi/underwriting"
 	"github.com/fenqi/fenqi/workflows"
@@ -41,7 +45,7 @@ func envOr(name, def string) string {
 }
 
 func run(ctx context.Context, logger *slog.Logger) error {
-	dbURL := envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:55432/fenqi?sslmode=disable")
+	dbURL := envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:15432/fenqi?sslmode=disable")
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
 		return err
@@ -68,12 +72,30 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		acts.Policy = &p
 		logger.Info("credit policy loaded", "file", path, "policy", p.Name)
 	}
+	// The outbox dispatcher delivers the customer contacts the activities
+	// queue (to FENQI_WEBHOOK_URL when set, else to the log).
+	router, err := channels.FromEnv(st)
+	if err != nil {
+		return err
+	}
+	dispatchCtx, stopDispatch := context.WithCancel(ctx)
+	dispatched := make(chan error, 1)
+	go func() {
+		d := &outbox.Dispatcher{Store: st, Sender: router, Log: logger}
+		dispatched <- d.Run(dispatchCtx)
+	}()
+
 	queue := envOr("FENQI_TASK_QUEUE", workflows.TaskQueue)
 	w := worker.New(c, queue, worker.Options{})
 	workflows.Register(w, acts)
 	logger.Info("worker started", "temporal", addr, "task_queue", queue)
-	if err := w.Run(worker.InterruptCh()); err != nil {
-		return fmt.Errorf("run worker on %s: %w", queue, err)
+	runErr := w.Run(worker.InterruptCh())
+	stopDispatch()
+	if err := <-dispatched; err != nil {
+		logger.Error("outbox dispatcher stopped", "err", err)
+	}
+	if runErr != nil {
+		return fmt.Errorf("run worker on %s: %w", queue, runErr)
 	}
 	return nil
 }

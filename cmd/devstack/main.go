@@ -55,7 +55,7 @@ func loadConfig() (config, error) {
 		dst  *int
 		def  int
 	}{
-		{"FENQI_PG_PORT", &c.pgPort, 55432},
+		{"FENQI_PG_PORT", &c.pgPort, 15432},
 		{"FENQI_TEMPORAL_PORT", &c.temporalPort, 7233},
 		{"FENQI_UI_PORT", &c.uiPort, 8233},
 		{"FENQI_API_PORT", &c.apiPort, 8080},
@@ -106,6 +106,9 @@ func run() error {
 		pgDir := filepath.Join(cfg.home, "pg")
 		if err := devstack.StopIfRunning(ctx, pgDir); err != nil {
 			return fmt.Errorf("stop a cluster left running in %s: %w", pgDir, err)
+		}
+		if err := devstack.PortFree(cfg.pgPort); err != nil {
+			return fmt.Errorf("%w: another program holds it; stop it or set FENQI_PG_PORT", err)
 		}
 		step("starting PostgreSQL in %s on port %d", pgDir, cfg.pgPort)
 		pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: pgDir, Port: cfg.pgPort})
