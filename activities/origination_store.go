@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/fenqi/fenqi/calc"
+	"github.com/fenqi/fenqi/clock"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -317,6 +318,8 @@ type ActivateInput struct {
 	SignedAt         time.Time
 	// Start is the plan's start date (the agreement's).
 	Start calc.Date
+	// Calendar places the first reminder.
+	Calendar Calendar
 }
 
 // ActivateResult says whether the plan is active, or why not.
@@ -397,11 +400,26 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 		map[string]any{"state": "active", "schedule_version": 1}); err != nil {
 		return ActivateResult{}, err
 	}
+	// Auto-debit draws from the customer's funding account (one per
+	// customer, its id derived from the customer's).
+	acct, err := a.Store.CreateAccount(ctx, store.Account{
+		ID: uuid.NewSHA1(p.CustomerID, []byte("funding-account")), CustomerID: p.CustomerID, Label: "default", Currency: p.Currency,
+	})
+	if err != nil {
+		return ActivateResult{}, classify(fmt.Errorf("open funding account for plan %s: %w", planID, err))
+	}
+	if p, err = a.Store.SetFundingAccount(ctx, planID, acct.ID); err != nil {
+		return ActivateResult{}, classify(fmt.Errorf("link funding account to plan %s: %w", planID, err))
+	}
 	first, last := in.Schedule.Rows[0], in.Schedule.Rows[len(in.Schedule.Rows)-1]
 	body := fmt.Sprintf("Your plan is active: %d instalments of %s from %s to %s, %s in all. Annualised rate %s%% (effective %s%%).",
 		len(in.Schedule.Rows), calc.FormatMoney(first.Payment), first.DueDate, last.DueDate, calc.FormatMoney(in.Schedule.TotalPayment),
 		in.Schedule.APRNominal.StringFixed(2), in.Schedule.APREffective.StringFixed(2))
 	if err := a.notifyPurpose(ctx, planID, cust, "schedule_notice", "schedule:1", body, in.SignedAt); err != nil {
+		return ActivateResult{}, err
+	}
+	today := clock.LocalDate(in.Calendar.Clock.Business(in.SignedAt), in.Calendar.loc())
+	if _, err := a.queueNextReminder(ctx, p, cust, 1, today, in.Calendar, false); err != nil {
 		return ActivateResult{}, err
 	}
 	return ActivateResult{Activated: true, Available: res.Available}, nil

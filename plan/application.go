@@ -91,6 +91,10 @@ type Settings struct {
 	SignTTL time.Duration `json:"sign_ttl,omitempty"`
 	// MaxCounterRounds bounds the counter-offer rounds.
 	MaxCounterRounds int `json:"max_counter_rounds,omitempty"`
+	// DaySeconds runs the plan on a compressed calendar: one business day
+	// lasts this many real seconds (0: the real calendar). For demos and
+	// end-to-end tests; every duration and due date of the plan follows it.
+	DaySeconds float64 `json:"day_seconds,omitempty"`
 }
 
 // DefaultSettings are the product's defaults: 48 hours for a review, offers
@@ -298,6 +302,9 @@ func (a Application) Validate() error {
 	s := a.Settings
 	if s.ReviewTimeout < 0 || s.OfferTTL < 0 || s.SignTTL < 0 || s.MaxCounterRounds < 0 || s.MaxCounterRounds > 10 {
 		return invalid("settings", "timeouts must not be negative and max_counter_rounds at most 10")
+	}
+	if s.DaySeconds != 0 && (s.DaySeconds < 0.001 || s.DaySeconds > 86400) {
+		return invalid("settings.day_seconds", "must be 0 (the real calendar) or between 0.001 and 86400, got %g", s.DaySeconds)
 	}
 	return nil
 }

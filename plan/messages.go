@@ -216,3 +216,38 @@ type Reply struct {
 	// AgreementHash is the SHA-256 of the agreement to sign, once there is one.
 	AgreementHash string `json:"agreement_hash,omitempty"`
 }
+
+// PaymentRequest is a payment from outside auto-debit: a gateway webhook
+// or the customer paying by hand. Its request id is the payment id, so a
+// payment delivered twice is applied once.
+type PaymentRequest struct {
+	RequestID string          `json:"request_id"`
+	Amount    decimal.Decimal `json:"amount"`
+	// Source is "external" (a gateway) or "manual" (paid by hand).
+	Source string `json:"source,omitempty"`
+}
+
+// ID is the request id (the payment id).
+func (r PaymentRequest) ID() string { return r.RequestID }
+
+// Validate checks the payment's shape.
+func (r PaymentRequest) Validate() error {
+	if err := ValidateRequestID(r.RequestID); err != nil {
+		return err
+	}
+	if err := validateMoney("amount", r.Amount, true); err != nil {
+		return err
+	}
+	if r.Amount.GreaterThan(MaxAmount) {
+		return invalid("amount", "must be at most %s, got %s", MaxAmount, r.Amount)
+	}
+	switch r.Source {
+	case "", "external", "manual":
+	default:
+		return invalid("source", "must be external or manual, got %q", r.Source)
+	}
+	return nil
+}
+
+// Fingerprint identifies the payment's content.
+func (r PaymentRequest) Fingerprint() string { return hashOf(MsgPay, r.Amount.String(), r.Source) }

@@ -65,6 +65,8 @@ const (
 	MsgWithdraw = "withdraw"
 	// MsgReviewDecision carries an operator's ReviewDecision.
 	MsgReviewDecision = "review-decision"
+	// MsgPay carries a PaymentRequest (a payment from outside auto-debit).
+	MsgPay = "pay"
 	// UpdateAwaitDecision (Update only) returns once the credit decision is
 	// made: offers, review or decline. The front door sends it with the
 	// start of the workflow, with the application's fingerprint.

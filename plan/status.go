@@ -121,7 +121,15 @@ type Status struct {
 	OutstandingPrincipal decimal.Decimal `json:"outstanding_principal"`
 	DaysPastDue          int             `json:"days_past_due"`
 	Bucket               string          `json:"bucket"`
-	UpdatedAt            time.Time       `json:"updated_at"`
+	// Progress: what is paid of the total to pay, and what comes next.
+	PaidAmount    decimal.Decimal `json:"paid_amount"`
+	TotalAmount   decimal.Decimal `json:"total_amount"`
+	NextDueDate   calc.Date       `json:"next_due_date"`
+	NextDueAmount decimal.Decimal `json:"next_due_amount"`
+	// BusinessDate is the plan's calendar date now (on a compressed
+	// calendar, far ahead of the wall clock).
+	BusinessDate calc.Date `json:"business_date"`
+	UpdatedAt    time.Time `json:"updated_at"`
 	// RecentReplies answers the latest requests (Signals included),
 	// newest last, refusals with their reason.
 	RecentReplies []Reply `json:"recent_replies"`
@@ -177,5 +185,8 @@ func (s Status) MarshalJSON() ([]byte, error) {
 		plain
 		CreditLimit          string `json:"credit_limit"`
 		OutstandingPrincipal string `json:"outstanding_principal"`
-	}{p, money(s.CreditLimit), money(s.OutstandingPrincipal)})
+		PaidAmount           string `json:"paid_amount"`
+		TotalAmount          string `json:"total_amount"`
+		NextDueAmount        string `json:"next_due_amount"`
+	}{p, money(s.CreditLimit), money(s.OutstandingPrincipal), money(s.PaidAmount), money(s.TotalAmount), money(s.NextDueAmount)})
 }

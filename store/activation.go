@@ -131,3 +131,46 @@ func (s *Store) CreditLine(ctx context.Context, customerID uuid.UUID) (limit, us
 	}
 	return limit, used, nil
 }
+
+// ClosePlan moves an active plan whose instalments are all settled to
+// closed and releases its principal on the customer's credit line, in one
+// transaction. Closing a closed plan again changes nothing.
+func (s *Store) ClosePlan(ctx context.Context, planID uuid.UUID) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var state string
+		var customerID uuid.UUID
+		var principal decimal.NullDecimal
+		if err := tx.QueryRow(ctx, `SELECT state, customer_id, principal FROM plans WHERE id = $1 FOR UPDATE`, planID).
+			Scan(&state, &customerID, &principal); err != nil {
+			return classify(err)
+		}
+		switch state {
+		case "closed":
+			return nil
+		case "active":
+		default:
+			return stateChanged("plan is %s, expected active", state)
+		}
+		var open int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM instalments i JOIN plans p ON p.id = i.plan_id AND p.schedule_version = i.schedule_version
+			WHERE i.plan_id = $1 AND i.status NOT IN ('paid', 'waived')`, planID).Scan(&open); err != nil {
+			return classify(err)
+		}
+		if open > 0 {
+			return stateChanged("plan has %d instalments not settled", open)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE credit_lines SET used = GREATEST(used - $2, 0), updated_at = now() WHERE customer_id = $1`,
+			customerID, principal.Decimal); err != nil {
+			return classify(err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE plans SET state = 'closed', state_reason = 'paid off', closed_at = now(), updated_at = now() WHERE id = $1`,
+			planID); err != nil {
+			return classify(err)
+		}
+		return audit(ctx, tx, planID, customerID, ActorSystem, "plan.closed", map[string]any{"released": principal.Decimal})
+	})
+	if err != nil {
+		return fmt.Errorf("close plan %s: %w", planID, err)
+	}
+	return nil
+}

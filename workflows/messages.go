@@ -17,6 +17,7 @@ type Message struct {
 	Sign     *plan.SignRequest         `json:"sign,omitempty"`
 	Withdraw *plan.WithdrawRequest     `json:"withdraw,omitempty"`
 	Decision *plan.ReviewDecision      `json:"decision,omitempty"`
+	Pay      *plan.PaymentRequest      `json:"pay,omitempty"`
 }
 
 // RequestID is the id of the request the message carries.
@@ -32,6 +33,8 @@ func (m Message) RequestID() string {
 		return m.Withdraw.RequestID
 	case m.Decision != nil:
 		return m.Decision.RequestID
+	case m.Pay != nil:
+		return m.Pay.RequestID
 	}
 	return ""
 }
@@ -50,6 +53,9 @@ func (w *planWorkflow) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	if err := handle(ctx, w, plan.MsgWithdraw, func(r plan.WithdrawRequest) Message { return Message{Kind: plan.MsgWithdraw, Withdraw: &r} }, w.checkWithdraw); err != nil {
+		return err
+	}
+	if err := handle(ctx, w, plan.MsgPay, func(r plan.PaymentRequest) Message { return Message{Kind: plan.MsgPay, Pay: &r} }, w.checkPay); err != nil {
 		return err
 	}
 	if err := handle(ctx, w, plan.MsgReviewDecision, func(r plan.ReviewDecision) Message { return Message{Kind: plan.MsgReviewDecision, Decision: &r} }, w.checkDecision); err != nil {
@@ -221,6 +227,13 @@ func (w *planWorkflow) checkSign(r plan.Request) error {
 func (w *planWorkflow) checkWithdraw(plan.Request) error {
 	if !w.State.BeforeActivation() {
 		return fmt.Errorf("a plan can be withdrawn only before it is active; it is %s", w.State)
+	}
+	return nil
+}
+
+func (w *planWorkflow) checkPay(plan.Request) error {
+	if w.State != plan.StateActive {
+		return fmt.Errorf("a payment can be taken only while the plan is active; it is %s", w.State)
 	}
 	return nil
 }

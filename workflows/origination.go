@@ -34,13 +34,7 @@ func (w *planWorkflow) assess(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordApplication, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record application %s: %w", w.App.RequestID, err)
 	}
-	if err := w.setState(ctx, next); err != nil {
-		return err
-	}
-	if next == plan.StateReview {
-		return w.review(ctx)
-	}
-	return nil
+	return w.setState(ctx, next)
 }
 
 // review waits for an operator's decision; without one in time the
@@ -48,7 +42,7 @@ func (w *planWorkflow) assess(ctx workflow.Context) error {
 func (w *planWorkflow) review(ctx workflow.Context) error {
 	timerCtx, cancel := workflow.WithCancel(ctx)
 	defer cancel()
-	deadline := workflow.NewTimer(timerCtx, w.App.Settings.ReviewTimeout)
+	deadline := workflow.NewTimer(timerCtx, w.realDuration(w.App.Settings.ReviewTimeout))
 	for w.State == plan.StateReview {
 		m, ok, err := w.next(ctx, deadline)
 		if err != nil {
@@ -116,7 +110,7 @@ func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 func (w *planWorkflow) setOffers(ctx workflow.Context, offers []plan.Offer) {
 	w.OfferSet++
 	w.Offers = offers
-	w.OffersExpireAt = workflow.Now(ctx).Add(w.App.Settings.OfferTTL)
+	w.OffersExpireAt = workflow.Now(ctx).Add(w.realDuration(w.App.Settings.OfferTTL))
 }
 
 // negotiate waits for the customer to choose an offer or ask for others,
@@ -209,7 +203,7 @@ func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 	}
 	doc := rendered.Document
 	w.Agreement, w.AgreementStart = doc, rendered.Start
-	w.AgreementExpireAt = workflow.Now(ctx).Add(w.App.Settings.SignTTL)
+	w.AgreementExpireAt = workflow.Now(ctx).Add(w.realDuration(w.App.Settings.SignTTL))
 	rec := activities.RecordAgreementInput{
 		PlanID: w.PlanID, Version: w.AgreementVersion, Offer: w.Offers[c.Offer-1], OfferSet: w.OfferSet,
 		Document: doc, Start: w.AgreementStart, ExpireAt: w.AgreementExpireAt, RequestID: c.RequestID, At: workflow.Now(ctx),
@@ -248,8 +242,7 @@ func (w *planWorkflow) sign(ctx workflow.Context) error {
 				w.reply(m, false, err.Error())
 				continue
 			}
-			w.pendingSignature = m
-			return nil
+			return w.activate(ctx, m)
 		default:
 			w.reply(m, false, fmt.Sprintf("the agreement is waiting for a signature; %s is not possible now", m.Kind))
 		}
@@ -260,19 +253,18 @@ func (w *planWorkflow) sign(ctx workflow.Context) error {
 // activate records the signature, reserves the credit line, persists the
 // schedule and makes the plan active, all in one activity; a credit line
 // that cannot cover the plan declines it.
-func (w *planWorkflow) activate(ctx workflow.Context) error {
-	m := w.pendingSignature
+func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
 	sig := *m.Sign
 	offer := w.Offers[w.Chosen-1]
 	var sched activities.ScheduleResult
-	req := activities.ScheduleRequest{Terms: offer.CalcTerms(w.AgreementStart)}
+	req := activities.ScheduleRequest{Terms: offer.CalcTerms(w.AgreementStart), TimeZone: w.Calendar.TimeZone}
 	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.BuildSchedule, req).Get(ctx, &sched); err != nil {
 		return fmt.Errorf("build schedule for %s: %w", w.PlanID, err)
 	}
 	in := activities.ActivateInput{
 		PlanID: w.PlanID, CustomerID: w.CustomerID, Offer: offer, Schedule: sched.Schedule,
 		CreditLimit: w.Assessment.CreditLimit, AgreementVersion: w.AgreementVersion, Signature: sig,
-		SignedAt: workflow.Now(ctx), Start: w.AgreementStart,
+		SignedAt: workflow.Now(ctx), Start: w.AgreementStart, Calendar: w.Calendar,
 	}
 	var res activities.ActivateResult
 	if err := workflow.ExecuteActivity(withStore(ctx), act.Activate, in).Get(ctx, &res); err != nil {
@@ -287,10 +279,8 @@ func (w *planWorkflow) activate(ctx workflow.Context) error {
 	}
 	w.SignedAt = in.SignedAt
 	w.ScheduleVersion = 1
-	w.Schedule = make([]plan.ScheduleRow, len(sched.Schedule.Rows))
-	for i, r := range sched.Schedule.Rows {
-		w.Schedule[i] = plan.ScheduleRow{Row: r, Status: plan.InstalmentPending}
-	}
+	w.Instalments = newInstalments(sched)
+	w.Calendar.Offset = sched.ZoneOffset
 	if err := w.setState(ctx, plan.StateActive); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/calc"
+	"github.com/fenqi/fenqi/clock"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/searchattrs"
 )
@@ -40,9 +41,19 @@ type Plan struct {
 	AgreementExpireAt time.Time           `json:"agreement_expire_at"`
 	SignedAt          time.Time           `json:"signed_at"`
 
-	Schedule        []plan.ScheduleRow `json:"schedule,omitempty"`
-	ScheduleVersion int                `json:"schedule_version"`
-	UpdatedAt       time.Time          `json:"updated_at"`
+	// Calendar is the plan's business clock and time zone.
+	Calendar activities.Calendar `json:"calendar"`
+	// Instalments is the current schedule version with where each stands.
+	Instalments     []Instalment `json:"instalments,omitempty"`
+	ScheduleVersion int          `json:"schedule_version"`
+	// NextDue, DaysPastDue and Bucket as last upserted to the search
+	// attributes.
+	NextDue     time.Time `json:"next_due"`
+	DaysPastDue int       `json:"days_past_due"`
+	Bucket      string    `json:"bucket"`
+	// Runs counts the workflow runs (Continue-As-New) of the plan.
+	Runs      int       `json:"runs"`
+	UpdatedAt time.Time `json:"updated_at"`
 
 	// Inbox holds accepted messages not yet processed, in arrival order.
 	Inbox []Message `json:"inbox,omitempty"`
@@ -58,6 +69,13 @@ type Plan struct {
 // recentReplies bounds Plan.Recent.
 const recentReplies = 20
 
+// Input is the plan workflow's input: the application (plan.Input, what the
+// front door sends) and, after Continue-As-New, the plan's state.
+type Input struct {
+	plan.Input
+	Carry *Plan `json:"carry,omitempty"`
+}
+
 // planWorkflow runs one plan: it holds the state; the message handlers
 // only validate and queue messages, and the run loop decides and waits.
 type planWorkflow struct {
@@ -65,22 +83,31 @@ type planWorkflow struct {
 	// savedState is the PlanState search attribute's current value, so that
 	// it is upserted only when it changes (each upsert is billable).
 	savedState plan.State
-	// pendingSignature is the accepted sign message activate completes.
-	pendingSignature Message
 }
 
 // PlanWorkflow carries one instalment plan from the application to its
 // end: assessment, offers, negotiation, signing, activation.
-func PlanWorkflow(ctx workflow.Context, in plan.Input) (plan.Status, error) {
-	w := &planWorkflow{Plan: Plan{
-		PlanID:         in.PlanID,
-		CustomerID:     plan.CustomerIDFromRef(in.Application.Customer.Ref).String(),
-		App:            in.Application.Normalized(),
-		AppFingerprint: in.Fingerprint,
-		State:          plan.StateAssessing,
-		Replies:        map[string]plan.Reply{},
-		Seen:           map[string]string{},
-	}}
+func PlanWorkflow(ctx workflow.Context, in Input) (plan.Status, error) {
+	w := &planWorkflow{}
+	if in.Carry != nil {
+		w.Plan = *in.Carry
+	} else {
+		app := in.Application.Normalized()
+		w.Plan = Plan{
+			PlanID:         in.PlanID,
+			CustomerID:     plan.CustomerIDFromRef(in.Application.Customer.Ref).String(),
+			App:            app,
+			AppFingerprint: in.Fingerprint,
+			State:          plan.StateAssessing,
+			Replies:        map[string]plan.Reply{},
+			Seen:           map[string]string{},
+			Calendar: activities.Calendar{
+				Clock:    clock.Clock{Origin: workflow.Now(ctx), DaySeconds: app.Settings.DaySeconds},
+				TimeZone: app.Customer.TimeZone,
+			},
+		}
+	}
+	w.Runs++
 	if err := w.setup(ctx); err != nil {
 		return plan.Status{}, err
 	}
@@ -97,7 +124,7 @@ func PlanWorkflow(ctx workflow.Context, in plan.Input) (plan.Status, error) {
 // setup registers the query and the message handlers; it runs before the
 // first blocking call so that an update sent with the start is accepted.
 func (w *planWorkflow) setup(ctx workflow.Context) error {
-	w.savedState = plan.StateAssessing
+	w.savedState = w.State
 	w.UpdatedAt = workflow.Now(ctx)
 	if err := workflow.SetQueryHandler(ctx, plan.QueryStatus, func() (plan.Status, error) {
 		return w.status(), nil
@@ -115,19 +142,42 @@ func (w *planWorkflow) setup(ctx workflow.Context) error {
 	return w.registerHandlers(ctx)
 }
 
-// run walks the plan through its stages until it reaches a final state.
+// run walks the plan through its stages, by state, until it reaches a
+// final state (or continues as new).
 func (w *planWorkflow) run(ctx workflow.Context) error {
-	stages := []func(workflow.Context) error{w.assess, w.negotiate, w.sign, w.activate, w.service}
-	for _, stage := range stages {
-		if w.State.Final() {
-			break
+	for !w.State.Final() {
+		var err error
+		switch w.State {
+		case plan.StateAssessing:
+			err = w.assess(ctx)
+		case plan.StateReview:
+			err = w.review(ctx)
+		case plan.StateOffered:
+			err = w.negotiate(ctx)
+		case plan.StateSigning:
+			err = w.sign(ctx)
+		case plan.StateActive:
+			err = w.service(ctx)
+		default:
+			err = fmt.Errorf("plan %s in unknown state %q", w.PlanID, w.State)
 		}
-		if err := stage(ctx); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	w.refuseInbox("the plan is " + string(w.State))
 	return nil
+}
+
+// realDuration is how long a business duration lasts on the wall clock
+// (shorter on a compressed calendar).
+func (w *planWorkflow) realDuration(d time.Duration) time.Duration {
+	return w.Calendar.Clock.RealDuration(d)
+}
+
+// businessNow is the plan's business time now.
+func (w *planWorkflow) businessNow(ctx workflow.Context) time.Time {
+	return w.Calendar.Clock.Business(workflow.Now(ctx))
 }
 
 // setState moves the plan to s and upserts the PlanState search attribute

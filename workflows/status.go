@@ -1,8 +1,11 @@
 package workflows
 
 import (
+	"time"
+
 	"github.com/shopspring/decimal"
 
+	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/plan"
 )
 
@@ -26,24 +29,34 @@ func (w *planWorkflow) status() plan.Status {
 		AgreementHash:          w.Agreement.SHA256,
 		AgreementExpireAt:      w.AgreementExpireAt,
 		SignedAt:               w.SignedAt,
-		Schedule:               w.Schedule,
-		TotalInstallments:      len(w.Schedule),
-		Bucket:                 "M0",
+		TotalInstallments:      len(w.Instalments),
 		UpdatedAt:              w.UpdatedAt,
 		RecentReplies:          w.Recent,
 	}
-	outstanding := decimal.Zero
-	for _, r := range w.Schedule {
-		switch r.Status {
-		case plan.InstalmentPaid, plan.InstalmentWaived:
+	outstanding, paid, total := decimal.Zero, decimal.Zero, decimal.Zero
+	s.Schedule = make([]plan.ScheduleRow, len(w.Instalments))
+	for i, in := range w.Instalments {
+		s.Schedule[i] = plan.ScheduleRow{Row: in.Row, Status: in.Status}
+		total = total.Add(in.Row.Payment)
+		paid = paid.Add(decimal.Max(in.Row.Payment.Sub(in.Outstanding), decimal.Zero))
+		if in.settled() {
 			s.PaidInstallments++
-		default:
-			outstanding = outstanding.Add(r.Principal)
+			continue
+		}
+		outstanding = outstanding.Add(in.Row.Principal)
+		if s.NextDueDate.IsZero() && in.Status != plan.InstalmentOverdue {
+			s.NextDueDate, s.NextDueAmount = in.Row.DueDate, in.Outstanding
 		}
 	}
-	s.OutstandingPrincipal = outstanding
-	if len(w.Schedule) == 0 {
+	s.OutstandingPrincipal, s.PaidAmount, s.TotalAmount = outstanding, paid, total
+	s.DaysPastDue, s.Bucket = w.DaysPastDue, w.Bucket
+	if len(w.Instalments) == 0 {
 		s.Bucket = ""
+	} else if s.Bucket == "" {
+		s.Bucket = "M0"
+	}
+	if !w.Calendar.Clock.Origin.IsZero() {
+		s.BusinessDate = calc.DateOf(w.Calendar.Clock.Business(w.UpdatedAt).In(time.FixedZone("", w.Calendar.Offset)))
 	}
 	return s
 }
