@@ -5,6 +5,7 @@
 package activities
 
 import (
+	"context"
 	"time"
 
 	"github.com/fenqi/fenqi/store"
@@ -19,6 +20,10 @@ type Activities struct {
 	Policy *underwriting.Policy
 	// Now is the wall clock; tests replace it.
 	Now func() time.Time
+	// AfterDebit, when set, runs right after the gateway charged a debit
+	// and before the payment is recorded: fault injection for tests that
+	// crash a worker in the middle of a debit. Nil in production.
+	AfterDebit func(ctx context.Context, key string) error
 }
 
 // New returns Activities over s with the default policy and the real clock.

@@ -231,6 +231,11 @@ func (a *Activities) debit(ctx context.Context, p store.Plan, in CollectInput, k
 	if err != nil {
 		return "", classify(fmt.Errorf("debit %s: %w", key, err))
 	}
+	if a.AfterDebit != nil {
+		if err := a.AfterDebit(ctx, key); err != nil {
+			return "", fmt.Errorf("after debit %s: %w", key, err)
+		}
+	}
 	attempt.Outcome, attempt.AccountEntryID = store.DebitSucceeded, entry.ID
 	settled, err := a.Store.RecordDebitAttempt(ctx, attempt)
 	if err != nil {
