@@ -53,7 +53,7 @@ lint: $(WFCHECK)
 
 ## record-histories: re-record the workflow histories replayed by the tests (workflows/testdata/histories)
 record-histories: $(TEMPORAL)
-	FENQI_RECORD_HISTORIES=1 go test -count=1 -run . ./api/
+	FENQI_RECORD_HISTORIES=1 go test -count=1 -run . ./api/ ./integration/
 	@ls -1 workflows/testdata/histories
 
 ## bench: the Go benchmarks

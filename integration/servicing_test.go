@@ -197,6 +197,8 @@ func TestWorkerRestartedMidDebitChargesOnce(t *testing.T) {
 	if st.PaidInstallments != 12 {
 		t.Fatalf("%d of 12 instalments paid", st.PaidInstallments)
 	}
+	pid, _ := plan.ParseID(id)
+	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(pid), "servicing-worker-restarted-mid-debit")
 }
 
 // TestCostOfATwelveInstalmentPlan runs a plan from application to payoff
@@ -224,4 +226,5 @@ func TestCostOfATwelveInstalmentPlan(t *testing.T) {
 	if cost.Actions == 0 || cost.Events == 0 {
 		t.Fatal(errors.New("no cost measured"))
 	}
+	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(pid), "servicing-12-paid-off")
 }
