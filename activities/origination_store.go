@@ -17,6 +17,7 @@ import (
 
 	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/clock"
+	"github.com/fenqi/fenqi/contact"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -329,6 +330,8 @@ type ActivateResult struct {
 	Reason string
 	// Available is the credit left after this plan.
 	Available decimal.Decimal
+	// Contacts is the plan's contact history after activation.
+	Contacts []contact.Attempt
 }
 
 // Activate records the signature, reserves the credit line (available =
@@ -422,7 +425,11 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	if _, err := a.queueNextReminder(ctx, p, cust, 1, today, in.Calendar, false); err != nil {
 		return ActivateResult{}, err
 	}
-	return ActivateResult{Activated: true, Available: res.Available}, nil
+	recent, err := a.recentContacts(ctx, planID, in.Calendar, in.Calendar.Clock.Business(in.SignedAt))
+	if err != nil {
+		return ActivateResult{}, err
+	}
+	return ActivateResult{Activated: true, Available: res.Available, Contacts: recent}, nil
 }
 
 // RequestRecord is a request as kept in the requests table.

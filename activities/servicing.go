@@ -12,6 +12,7 @@ import (
 
 	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/clock"
+	"github.com/fenqi/fenqi/contact"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -75,6 +76,9 @@ type CollectResult struct {
 	// Reminder is when the next reminder goes out (business time), if one
 	// was queued.
 	Reminder time.Time
+	// Contacts is the plan's recent contact history (business time), for
+	// the workflow's contact query.
+	Contacts []contact.Attempt
 }
 
 // Collect debits everything due on or before today from the customer's
@@ -150,7 +154,39 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) (CollectResul
 		return CollectResult{}, err
 	}
 	res.Reminder = rem
+	if res.Contacts, err = a.recentContacts(ctx, p.ID, in.Calendar, in.At); err != nil {
+		return CollectResult{}, err
+	}
 	return res, nil
+}
+
+// RecentDays is how far back the contact history given to the workflow
+// reaches: the rolling caps look at 7 days.
+const RecentDays = 8
+
+// recentContacts is the plan's contact history with the customer from
+// RecentDays before now (business time) on, queued contacts at their
+// planned time; agent tasks, cancelled and deferred contacts left out.
+func (a *Activities) recentContacts(ctx context.Context, planID uuid.UUID, cal Calendar, now time.Time) ([]contact.Attempt, error) {
+	contacts, err := a.Store.Contacts(ctx, planID, cal.real(now.AddDate(0, 0, -RecentDays)), time.Time{})
+	if err != nil {
+		return nil, classify(fmt.Errorf("load contacts of plan %s: %w", planID, err))
+	}
+	out := []contact.Attempt{}
+	for _, c := range contacts {
+		if c.Purpose == "alert" || c.Outcome == "cancelled" || c.Outcome == "deferred" {
+			continue
+		}
+		at, outcome := c.ScheduledFor, contact.Outcome(c.Outcome)
+		if !c.SentAt.IsZero() {
+			at = c.SentAt
+		}
+		if outcome == "" {
+			outcome = contact.Sent
+		}
+		out = append(out, contact.Attempt{At: cal.Clock.Business(at), Channel: contact.Channel(c.Channel), Outcome: outcome})
+	}
+	return out, nil
 }
 
 // openRow is an unsettled instalment with what it still owes.
@@ -309,6 +345,7 @@ type PaymentResult struct {
 	Allocated   decimal.Decimal
 	Unallocated decimal.Decimal
 	Instalments []InstalmentState
+	Contacts    []contact.Attempt
 }
 
 // RecordExternalPayment applies a payment by the waterfall over every open
@@ -361,6 +398,9 @@ func (a *Activities) RecordExternalPayment(ctx context.Context, in PaymentInput)
 		body += fmt.Sprintf(" %s is more than your plan owes and will be refunded.", calc.FormatMoney(res.Unallocated))
 	}
 	if err := a.notifyPurpose(ctx, planID, cust, "notice", "payment:"+in.Payment.RequestID, body, in.Calendar.real(in.At)); err != nil {
+		return PaymentResult{}, err
+	}
+	if res.Contacts, err = a.recentContacts(ctx, planID, in.Calendar, in.At); err != nil {
 		return PaymentResult{}, err
 	}
 	return res, nil

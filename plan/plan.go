@@ -73,6 +73,9 @@ const (
 	UpdateAwaitDecision = "await-decision"
 	// QueryAgreement returns the agreement document (text and SHA-256).
 	QueryAgreement = "agreement"
+	// QueryContact returns a ContactStatus: when the customer may next be
+	// contacted, on which channel, and why not earlier.
+	QueryContact = "contact"
 )
 
 // fenqiNamespace roots the name-based uuids fenqi derives from business keys.

@@ -190,3 +190,23 @@ func (s Status) MarshalJSON() ([]byte, error) {
 		NextDueAmount        string `json:"next_due_amount"`
 	}{p, money(s.CreditLimit), money(s.OutstandingPrincipal), money(s.PaidAmount), money(s.TotalAmount), money(s.NextDueAmount)})
 }
+
+// ContactStatus says when the customer may next be contacted under the
+// contact rules (business time), on which channel, and why not earlier.
+type ContactStatus struct {
+	PlanID      string    `json:"plan_id"`
+	Now         time.Time `json:"now"`
+	NextAllowed time.Time `json:"next_allowed"`
+	Channel     Channel   `json:"channel"`
+	// Reason is empty when a contact is allowed now.
+	Reason string `json:"reason"`
+	// RecentContacts is the contact history the rules look at.
+	RecentContacts []ContactEvent `json:"recent_contacts"`
+}
+
+// ContactEvent is one contact with the customer (business time).
+type ContactEvent struct {
+	At      time.Time `json:"at"`
+	Channel string    `json:"channel"`
+	Outcome string    `json:"outcome"`
+}

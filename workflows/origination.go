@@ -281,6 +281,7 @@ func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
 	w.ScheduleVersion = 1
 	w.Instalments = newInstalments(sched)
 	w.Calendar.Offset = sched.ZoneOffset
+	w.Contacts = res.Contacts
 	if err := w.setState(ctx, plan.StateActive); err != nil {
 		return err
 	}

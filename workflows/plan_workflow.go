@@ -10,6 +10,7 @@ import (
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/clock"
+	"github.com/fenqi/fenqi/contact"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/searchattrs"
 )
@@ -51,6 +52,9 @@ type Plan struct {
 	NextDue     time.Time `json:"next_due"`
 	DaysPastDue int       `json:"days_past_due"`
 	Bucket      string    `json:"bucket"`
+	// Contacts is the recent contact history (business time), from the
+	// activities that contact the customer, for the contact query.
+	Contacts []contact.Attempt `json:"contacts,omitempty"`
 	// Runs counts the workflow runs (Continue-As-New) of the plan.
 	Runs      int       `json:"runs"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -136,6 +140,11 @@ func (w *planWorkflow) setup(ctx workflow.Context) error {
 			return plan.Agreement{}, fmt.Errorf("plan %s has no agreement yet: it is %s", w.PlanID, w.State)
 		}
 		return plan.Agreement{PlanID: w.PlanID, Version: w.AgreementVersion, Text: w.Agreement.Text, SHA256: w.Agreement.SHA256, Start: w.AgreementStart}, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetQueryHandler(ctx, plan.QueryContact, func() (plan.ContactStatus, error) {
+		return w.contactStatus(ctx), nil
 	}); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/calc"
+	"github.com/fenqi/fenqi/contact"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/searchattrs"
 )
@@ -127,8 +128,27 @@ func (w *planWorkflow) collect(ctx workflow.Context, k, attempt int) error {
 		in.Tried = len(in.Attempts)
 	}
 	w.applyStates(res.Instalments)
+	w.Contacts = res.Contacts
 	w.UpdatedAt = workflow.Now(ctx)
 	return nil
+}
+
+// contactStatus answers the contact query: when the customer may next be
+// contacted on their preferred channel under the contact rules, and why
+// not earlier. The zone is the plan's UTC offset (workflow code has no
+// zone database).
+func (w *planWorkflow) contactStatus(ctx workflow.Context) plan.ContactStatus {
+	now := w.businessNow(ctx)
+	st := plan.ContactStatus{PlanID: w.PlanID, Now: now, Channel: w.App.Customer.PreferredChannel, RecentContacts: []plan.ContactEvent{}}
+	for _, c := range w.Contacts {
+		st.RecentContacts = append(st.RecentContacts, plan.ContactEvent{At: c.At, Channel: string(c.Channel), Outcome: string(c.Outcome)})
+	}
+	loc := time.FixedZone("plan", w.Calendar.Offset)
+	if w.Calendar.Offset == 0 {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	st.NextAllowed, st.Reason = contact.DefaultRules().NextAllowed(now, contact.Channel(st.Channel), w.Contacts, loc)
+	return st
 }
 
 // applyStates takes the instalments' states from the database's answer.
@@ -156,6 +176,7 @@ func (w *planWorkflow) serviceMessage(ctx workflow.Context, m Message) error {
 		return fmt.Errorf("record payment %s of %s: %w", m.Pay.RequestID, w.PlanID, err)
 	}
 	w.applyStates(res.Instalments)
+	w.Contacts = res.Contacts
 	w.UpdatedAt = workflow.Now(ctx)
 	reason := ""
 	if res.Unallocated.IsPositive() {
