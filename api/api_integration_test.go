@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
@@ -30,10 +31,12 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // system is fenqi wired as `make run` wires it, on throwaway servers: a
 // real PostgreSQL, a real Temporal dev server, a worker and the API.
 type system struct {
-	t     *testing.T
-	store *store.Store
-	door  *frontdoor.Door
-	http  *httptest.Server
+	t      *testing.T
+	store  *store.Store
+	door   *frontdoor.Door
+	http   *httptest.Server
+	client client.Client
+	queue  string
 }
 
 func startSystem(t *testing.T) *system {
@@ -56,10 +59,10 @@ func startSystem(t *testing.T) *system {
 		t.Fatalf("start worker: %v", err)
 	}
 	t.Cleanup(w.Stop)
-	door := frontdoor.New(c, queue)
+	door := frontdoor.New(c, queue, frontdoor.WithStore(st))
 	srv := httptest.NewServer(api.New(door, nil))
 	t.Cleanup(srv.Close)
-	return &system{t: t, store: st, door: door, http: srv}
+	return &system{t: t, store: st, door: door, http: srv, client: c, queue: queue}
 }
 
 // call sends a JSON request and decodes the JSON answer into out (when

@@ -1,8 +1,9 @@
 // Package api is fenqi's HTTP API for front-ends: JSON over the front
 // door. Errors are {"error":{"code":...,"message":...}} with 400 (bad
 // input), 404 (no such plan), 409 (not possible in the plan's state, or a
-// request id reused for another request), 413 (body too large) or 422
-// (the plan refused it, with the reason). An Idempotency-Key header gives
+// request id reused for another request), 413 (body too large), 422 (the
+// plan refused it, with the reason) or 503 (the API runs without its
+// database, for the routes that read it). An Idempotency-Key header gives
 // a request its id when the body has none, so a retried POST is answered,
 // not applied twice.
 package api
@@ -15,7 +16,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+
+	"github.com/shopspring/decimal"
 
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
@@ -31,6 +35,8 @@ type Door interface {
 	Sign(ctx context.Context, planID string, r plan.SignRequest) (plan.Reply, error)
 	Withdraw(ctx context.Context, planID string, r plan.WithdrawRequest) (plan.Reply, error)
 	Decide(ctx context.Context, planID string, r plan.ReviewDecision) (plan.Reply, error)
+	Pay(ctx context.Context, planID string, r plan.PaymentRequest) (plan.Reply, error)
+	Contacts(ctx context.Context, planID string) ([]frontdoor.Contact, error)
 }
 
 // MaxBodyBytes bounds a request body.
@@ -67,6 +73,8 @@ func New(door Door, log *slog.Logger) *Server {
 	s.mux.HandleFunc("POST /v1/plans/{id}/review-decision", planAction(s, func(ctx context.Context, id string, r plan.ReviewDecision) (plan.Reply, error) {
 		return s.door.Decide(ctx, id, r)
 	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/payments", s.pay)
+	s.mux.HandleFunc("GET /v1/plans/{id}/contacts", s.contacts)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -139,19 +147,102 @@ func planAction[R plan.Request](s *Server, send func(context.Context, string, R)
 		}
 		req = setRequestID(req, r.Header.Get("Idempotency-Key"))
 		reply, err := send(r.Context(), r.PathValue("id"), req)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if !reply.Accepted {
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-				"error": apiError{Code: "refused", Message: reply.Reason},
-				"reply": reply,
-			})
-			return
-		}
-		writeJSON(w, http.StatusOK, reply)
+		s.answer(w, r, reply, err)
 	}
+}
+
+// answer writes a plan's reply: 200, or 422 when the plan refused the
+// request, or the error.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, reply plan.Reply, err error) {
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !reply.Accepted {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"error": apiError{Code: "refused", Message: reply.Reason},
+			"reply": reply,
+		})
+		return
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
+
+// paymentBody is a payment as a gateway or a front-end posts it: the
+// payment id (payment_id, or request_id as in the other requests; the
+// Idempotency-Key header when both are absent), the amount and the source.
+type paymentBody struct {
+	PaymentID string `json:"payment_id"`
+	RequestID string `json:"request_id"`
+	// Amount is a JSON number or a string holding one ("100.00").
+	Amount json.RawMessage `json:"amount"`
+	Source string          `json:"source"`
+}
+
+// amount reads the body's amount; missing, it is zero (and refused as
+// not positive).
+func (b paymentBody) amount() (decimal.Decimal, error) {
+	raw := strings.TrimSpace(string(b.Amount))
+	if raw == "" || raw == "null" {
+		return decimal.Zero, nil
+	}
+	if s, err := strconv.Unquote(raw); err == nil {
+		raw = s
+	}
+	d, err := decimal.NewFromString(raw)
+	if err != nil {
+		return decimal.Zero, &plan.ValidationError{Field: "amount", Reason: fmt.Sprintf("must be a number, got %s", b.Amount)}
+	}
+	return d, nil
+}
+
+// pay takes a payment from outside auto-debit. The payment id is the
+// request id, so a payment posted twice is applied once.
+func (s *Server) pay(w http.ResponseWriter, r *http.Request) {
+	var body paymentBody
+	if !s.decode(w, r, &body) {
+		return
+	}
+	id := body.PaymentID
+	switch {
+	case id == "":
+		id = body.RequestID
+	case body.RequestID != "" && body.RequestID != id:
+		writeError(w, http.StatusBadRequest, "invalid", "payment_id: the payment id is the request id; give one of payment_id and request_id, or both equal")
+		return
+	}
+	if id == "" {
+		id = r.Header.Get("Idempotency-Key")
+	}
+	amount, err := body.amount()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	req := plan.PaymentRequest{RequestID: id, Amount: amount, Source: body.Source}
+	if err := req.Validate(); err != nil {
+		var v *plan.ValidationError
+		if errors.As(err, &v) && v.Field == "request_id" {
+			err = &plan.ValidationError{Field: "payment_id", Reason: v.Reason}
+		}
+		s.fail(w, r, err)
+		return
+	}
+	reply, err := s.door.Pay(r.Context(), r.PathValue("id"), req)
+	s.answer(w, r, reply, err)
+}
+
+// contacts lists the plan's contacts with the customer, oldest first.
+func (s *Server) contacts(w http.ResponseWriter, r *http.Request) {
+	list, err := s.door.Contacts(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []frontdoor.Contact{}
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 // setRequestID fills an empty request id with key.
@@ -204,6 +295,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &invalid):
 		writeError(w, http.StatusBadRequest, "invalid", invalid.Error())
+	case errors.Is(err, frontdoor.ErrNoStore):
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "this API runs without its database (DATABASE_URL); "+r.URL.Path+" needs it")
 	case errors.Is(err, frontdoor.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "no plan "+r.PathValue("id"))
 	case errors.As(err, &rejected):

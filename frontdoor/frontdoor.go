@@ -17,6 +17,7 @@ import (
 
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/searchattrs"
+	"github.com/fenqi/fenqi/store"
 )
 
 // DefaultTaskQueue is the task queue fenqi's workers poll.
@@ -34,19 +35,35 @@ type RejectedError struct {
 
 func (e *RejectedError) Error() string { return e.Reason }
 
-// Door sends requests to plans.
+// Door sends requests to plans and reads what they keep in the database.
 type Door struct {
 	c     client.Client
 	queue string
+	// st reads the data that lives in PostgreSQL rather than in the
+	// workflow (contacts) and tops up funding accounts; nil without
+	// WithStore.
+	st *store.Store
+}
+
+// Option configures a Door.
+type Option func(*Door)
+
+// WithStore gives the door the database, for Contacts and Fund.
+func WithStore(st *store.Store) Option {
+	return func(d *Door) { d.st = st }
 }
 
 // New returns a Door over a connected Temporal client; an empty taskQueue
 // means DefaultTaskQueue.
-func New(c client.Client, taskQueue string) *Door {
+func New(c client.Client, taskQueue string, opts ...Option) *Door {
 	if taskQueue == "" {
 		taskQueue = DefaultTaskQueue
 	}
-	return &Door{c: c, queue: taskQueue}
+	d := &Door{c: c, queue: taskQueue}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
 }
 
 // Applied is the answer to an application.
@@ -182,6 +199,14 @@ func (d *Door) Withdraw(ctx context.Context, planID string, r plan.WithdrawReque
 // Decide sends an operator's review decision.
 func (d *Door) Decide(ctx context.Context, planID string, r plan.ReviewDecision) (plan.Reply, error) {
 	return d.send(ctx, planID, plan.MsgReviewDecision, r)
+}
+
+// Pay takes a payment from outside auto-debit (a gateway's notice or the
+// customer paying by hand) on an active plan. The request id is the
+// payment id: the same payment sent again is applied once and answered
+// with the first reply; another payment under a used id is refused.
+func (d *Door) Pay(ctx context.Context, planID string, r plan.PaymentRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgPay, r)
 }
 
 // send delivers r as an Update and waits for the plan's reply. The update

@@ -126,6 +126,9 @@ type Status struct {
 	TotalAmount   decimal.Decimal `json:"total_amount"`
 	NextDueDate   calc.Date       `json:"next_due_date"`
 	NextDueAmount decimal.Decimal `json:"next_due_amount"`
+	// FailedDebits counts the auto-debits declined so far (insufficient
+	// funds), a sign of risk.
+	FailedDebits int `json:"failed_debits"`
 	// BusinessDate is the plan's calendar date now (on a compressed
 	// calendar, far ahead of the wall clock).
 	BusinessDate calc.Date `json:"business_date"`

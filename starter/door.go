@@ -6,18 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
+	"github.com/fenqi/fenqi/store"
 )
 
 // dialDoor connects to Temporal (TEMPORAL_ADDRESS, default
 // 127.0.0.1:7233, namespace TEMPORAL_NAMESPACE) and returns the front
-// door; tests point it at their own server.
-var dialDoor = func(ctx context.Context) (*frontdoor.Door, func(), error) {
+// door with opts; tests point it at their own server.
+var dialDoor = func(ctx context.Context, opts ...frontdoor.Option) (*frontdoor.Door, func(), error) {
 	addr := os.Getenv("TEMPORAL_ADDRESS")
 	if addr == "" {
 		addr = "127.0.0.1:7233"
@@ -27,7 +31,50 @@ var dialDoor = func(ctx context.Context) (*frontdoor.Door, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot reach Temporal at %s (is `make run` running?): %w", addr, err)
 	}
-	return frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE")), c.Close, nil
+	return frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE"), opts...), c.Close, nil
+}
+
+// defaultDatabaseURL is the database `make run` starts.
+const defaultDatabaseURL = "postgres://postgres@127.0.0.1:15432/fenqi?sslmode=disable"
+
+// openStore connects to the database at DATABASE_URL (default: the one
+// `make run` starts), for the commands that read or write what lives
+// there rather than in the workflow (contacts, fund, demo).
+func openStore(ctx context.Context) (*store.Store, error) {
+	raw := os.Getenv("DATABASE_URL")
+	if raw == "" {
+		raw = defaultDatabaseURL
+	}
+	shown := "DATABASE_URL"
+	if u, err := url.Parse(raw); err == nil {
+		shown = u.Redacted()
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	st, err := store.Open(pingCtx, raw)
+	if err != nil {
+		// pgx lists every address tried on a line of its own: one line here.
+		return nil, fmt.Errorf("cannot reach the database at %s (is `make run` running? set DATABASE_URL otherwise): %s", shown, strings.Join(strings.Fields(err.Error()), " "))
+	}
+	return st, nil
+}
+
+// withStoreDoor is withDoor for a front door that also reads and writes
+// the database.
+func withStoreDoor(ctx context.Context, name string, stderr io.Writer, f func(*frontdoor.Door) error) int {
+	st, err := openStore(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "starter %s: %v\n", name, err)
+		return exitError
+	}
+	defer st.Close()
+	door, closeDoor, err := dialDoor(ctx, frontdoor.WithStore(st))
+	if err != nil {
+		fmt.Fprintf(stderr, "starter %s: %v\n", name, err)
+		return exitError
+	}
+	defer closeDoor()
+	return exitFor(name, stderr, f(door))
 }
 
 // withDoor runs f with a connected front door and turns its error into an

@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ type command struct {
 // line here and its run function in a file of its own.
 var commands = []command{
 	{name: "schedule", summary: "print the repayment schedule of a plan (offline)", run: runSchedule},
-	{name: "apply", summary: "apply for a plan: --customer FILE --amount X [--terms N]", run: runApply},
+	{name: "apply", summary: "apply for a plan: --customer FILE --amount X [--terms N] [--day-seconds S]", run: runApply},
 	{name: "offers", summary: "list a plan's current offers", run: runOffers},
 	{name: "choose", summary: "choose an offer: PLAN --offer N", run: runChoose},
 	{name: "counter", summary: "ask for other offers: PLAN [--amount X] [--terms N] [--max-instalment X]", run: runCounter},
@@ -46,7 +47,11 @@ var commands = []command{
 	{name: "sign", summary: "sign the agreement: PLAN --name NAME | --paper-ref REF", run: runSign},
 	{name: "withdraw", summary: "withdraw an application before activation", run: runWithdraw},
 	{name: "decide", summary: "operator: decide a manual review: PLAN --approve|--decline --reason TEXT", run: runDecide},
-	{name: "status", summary: "show a plan's status: PLAN [--json]", run: runStatus},
+	{name: "status", summary: "show a plan's status and progress: PLAN [--json]", run: runStatus},
+	{name: "fund", summary: "demo/test tool: top up the funding account a plan debits: PLAN --amount X", run: runFund},
+	{name: "pay", summary: "pay by hand or from a gateway: PLAN --amount X [--payment-id ID] [--source external|manual]", run: runPay},
+	{name: "contacts", summary: "list a plan's contacts with the customer: PLAN [--json]", run: runContacts},
+	{name: "demo", summary: "run 4 plans on a compressed calendar and watch them live: [--day-seconds S] [--timeout D]", run: runDemo},
 }
 
 func main() {
@@ -103,6 +108,29 @@ func printFlags(w io.Writer, fs *flag.FlagSet, synopsis string) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
+}
+
+// synopses holds each command's summary for its -h, by flag set name
+// (filled in init: the commands' run functions refer to it).
+var synopses = map[string]string{}
+
+func init() {
+	for _, c := range commands {
+		synopses["starter "+c.name] = c.summary
+	}
+}
+
+// parseFailure answers a flag parsing error: -h prints the command's
+// flags on stdout (exit 0), anything else is a usage failure.
+func parseFailure(stdout, stderr io.Writer, fs *flag.FlagSet, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stdout, "%s: %s\n\nflags:\n", fs.Name(), synopses[fs.Name()])
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		return exitOK
+	}
+	return usageFailure(stderr, fs, "%v", err)
 }
 
 // usageFailure prints one "starter <name>: <message>" line on stderr and

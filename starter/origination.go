@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -85,10 +86,11 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	frequency := fs.String("frequency", "", "monthly or quarterly (optional)")
 	priority := fs.String("priority", "", "lowest_cost or lowest_instalment (optional)")
 	partner := fs.String("partner", "", "the partner platform the application came through (optional)")
+	daySeconds := fs.Float64("day-seconds", 0, "run the plan on a compressed calendar: a business day lasts this many real seconds (0: the real calendar); the offer and signing windows then last an hour of real time")
 	rid := requestIDFlag(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	if fs.NArg() > 0 {
 		return usageFailure(stderr, fs, "unexpected argument %q", fs.Arg(0))
@@ -96,23 +98,21 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *customerFile == "" {
 		return usageFailure(stderr, fs, "--customer: a customer file is required")
 	}
-	b, err := os.ReadFile(*customerFile)
+	cust, err := loadCustomer(*customerFile)
 	if err != nil {
 		return usageFailure(stderr, fs, "--customer: %v", err)
-	}
-	var cust plan.Customer
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cust); err != nil {
-		return usageFailure(stderr, fs, "--customer: %s is not a customer profile: %v", *customerFile, err)
 	}
 	amt, err := decimal.NewFromString(*amount)
 	if err != nil {
 		return usageFailure(stderr, fs, "--amount: must be a number, got %q", *amount)
 	}
+	if err := validDaySeconds(*daySeconds, true); err != nil {
+		return usageFailure(stderr, fs, "--day-seconds: %v", err)
+	}
 	app := plan.Application{
 		RequestID: requestID(*rid), Customer: cust, Amount: amt, Terms: *terms,
 		Frequency: calc.Frequency(*frequency), Preferences: plan.Preferences{Priority: *priority},
+		Settings: compressedSettings(*daySeconds),
 	}
 	if *partner != "" {
 		app.Origin = plan.Origin{Kind: "partner", Partner: *partner}
@@ -120,7 +120,7 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := app.Validate(); err != nil {
 		return usageFailure(stderr, fs, "%s", problem(err, *customerFile, map[string]string{
 			"amount": "--amount", "terms": "--terms", "frequency": "--frequency",
-			"preferences.priority": "--priority", "origin.partner": "--partner",
+			"preferences.priority": "--priority", "origin.partner": "--partner", "settings.day_seconds": "--day-seconds",
 		}))
 	}
 	return withDoor(ctx, "apply", stderr, func(d *frontdoor.Door) error {
@@ -142,12 +142,28 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	})
 }
 
+// loadCustomer reads a customer profile (see examples/customers),
+// refusing unknown fields.
+func loadCustomer(path string) (plan.Customer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return plan.Customer{}, err
+	}
+	var cust plan.Customer
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cust); err != nil {
+		return plan.Customer{}, fmt.Errorf("%s is not a customer profile: %v", path, err)
+	}
+	return cust, nil
+}
+
 func runOffers(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("offers")
 	asJSON := fs.Bool("json", false, "print the offers as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	return withDoor(ctx, "offers", stderr, func(d *frontdoor.Door) error {
 		st, err := d.Status(ctx, id)
@@ -186,7 +202,7 @@ func runChoose(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	if *offer < 1 {
 		return usageFailure(stderr, fs, "--offer: an offer number from 1 is required")
@@ -217,7 +233,7 @@ func runCounter(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	req := plan.CounterOfferRequest{RequestID: requestID(*rid), Terms: *terms, Frequency: calc.Frequency(*frequency)}
 	for _, f := range []struct {
@@ -253,7 +269,7 @@ func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	if (*name == "") == (*paperRef == "") {
 		return usageFailure(stderr, fs, "--name or --paper-ref: give exactly one")
@@ -278,7 +294,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	return sendReply(ctx, "withdraw", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) {
 		return d.Withdraw(ctx, id, plan.WithdrawRequest{RequestID: requestID(*rid), Reason: *reason})
@@ -295,7 +311,7 @@ func runDecide(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	if *approve == *decline {
 		return usageFailure(stderr, fs, "--approve or --decline: give exactly one")
@@ -339,7 +355,7 @@ func runAgreement(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print the document and its hash as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	return withDoor(ctx, "agreement", stderr, func(d *frontdoor.Door) error {
 		a, err := d.Agreement(ctx, id)
@@ -360,7 +376,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
+		return parseFailure(stdout, stderr, fs, err)
 	}
 	return withDoor(ctx, "status", stderr, func(d *frontdoor.Door) error {
 		st, err := d.Status(ctx, id)
@@ -393,8 +409,10 @@ func printStatus(w io.Writer, st plan.Status) {
 	if len(st.Schedule) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "paid %d of %d instalments, outstanding principal %s, %d days past due (%s)\n\n",
+	fmt.Fprintf(w, "paid %d of %d instalments, outstanding principal %s, %d days past due (%s)\n",
 		st.PaidInstallments, st.TotalInstallments, calc.FormatMoney(st.OutstandingPrincipal), st.DaysPastDue, st.Bucket)
+	printProgress(w, st)
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "No\tDue date\tPrincipal\tInterest\tFee\tPayment\tBalance\tStatus\t")
 	for _, r := range st.Schedule {

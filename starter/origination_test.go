@@ -37,9 +37,21 @@ var (
 
 // startCLI wires fenqi as `make run` does, on throwaway servers (a real
 // PostgreSQL database, the test Temporal dev server, a worker on a queue of
-// its own), and points the starter's dialDoor at it. It returns a counter
-// of the dials the starter made.
+// its own), and points the starter's dialDoor and DATABASE_URL at it. It
+// returns a counter of the dials the starter made.
 func startCLI(t *testing.T) *atomic.Int64 {
+	t.Helper()
+	return startSystem(t).dials
+}
+
+// cliSystem is what startSystem wired: the database the starter's
+// DATABASE_URL points at and the dial counter.
+type cliSystem struct {
+	st    *store.Store
+	dials *atomic.Int64
+}
+
+func startSystem(t *testing.T) *cliSystem {
 	t.Helper()
 	ctx := context.Background()
 	url := testenv.Database(t)
@@ -60,15 +72,16 @@ func startCLI(t *testing.T) *atomic.Int64 {
 	}
 	t.Cleanup(w.Stop)
 	var dials atomic.Int64
-	setDialDoor(t, func(context.Context) (*frontdoor.Door, func(), error) {
+	setDialDoor(t, func(_ context.Context, opts ...frontdoor.Option) (*frontdoor.Door, func(), error) {
 		dials.Add(1)
-		return frontdoor.New(c, queue), func() {}, nil
+		return frontdoor.New(c, queue, opts...), func() {}, nil
 	})
-	return &dials
+	t.Setenv("DATABASE_URL", url)
+	return &cliSystem{st: st, dials: &dials}
 }
 
 // setDialDoor replaces dialDoor for the rest of the test.
-func setDialDoor(t *testing.T, f func(context.Context) (*frontdoor.Door, func(), error)) {
+func setDialDoor(t *testing.T, f func(context.Context, ...frontdoor.Option) (*frontdoor.Door, func(), error)) {
 	t.Helper()
 	saved := dialDoor
 	dialDoor = f

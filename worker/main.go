@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
@@ -81,7 +82,8 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	dispatchCtx, stopDispatch := context.WithCancel(ctx)
 	dispatched := make(chan error, 1)
 	go func() {
-		d := &outbox.Dispatcher{Store: st, Sender: router, Log: logger}
+		// A short poll keeps reminders on time on compressed calendars too.
+		d := &outbox.Dispatcher{Store: st, Sender: router, Log: logger, Interval: time.Second}
 		dispatched <- d.Run(dispatchCtx)
 	}()
 

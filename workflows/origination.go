@@ -196,7 +196,7 @@ func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 	var rendered activities.RenderedAgreement
 	in := activities.AgreementInput{
 		PlanID: w.PlanID, App: w.App, Offer: w.Offers[c.Offer-1], Version: w.AgreementVersion,
-		StartAt: workflow.Now(ctx), TimeZone: w.App.Customer.TimeZone,
+		StartAt: w.businessNow(ctx), TimeZone: w.App.Customer.TimeZone,
 	}
 	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.RenderAgreement, in).Get(ctx, &rendered); err != nil {
 		return fmt.Errorf("render agreement for %s: %w", w.PlanID, err)

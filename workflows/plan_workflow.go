@@ -55,6 +55,8 @@ type Plan struct {
 	// Contacts is the recent contact history (business time), from the
 	// activities that contact the customer, for the contact query.
 	Contacts []contact.Attempt `json:"contacts,omitempty"`
+	// FailedDebits counts the declined auto-debits.
+	FailedDebits int `json:"failed_debits"`
 	// Runs counts the workflow runs (Continue-As-New) of the plan.
 	Runs      int       `json:"runs"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -131,7 +133,11 @@ func (w *planWorkflow) setup(ctx workflow.Context) error {
 	w.savedState = w.State
 	w.UpdatedAt = workflow.Now(ctx)
 	if err := workflow.SetQueryHandler(ctx, plan.QueryStatus, func() (plan.Status, error) {
-		return w.status(), nil
+		s := w.status()
+		if !w.Calendar.Clock.Origin.IsZero() {
+			s.BusinessDate = calc.DateOf(w.businessNow(ctx).In(time.FixedZone("", w.Calendar.Offset)))
+		}
+		return s, nil
 	}); err != nil {
 		return err
 	}

@@ -124,6 +124,9 @@ func (w *planWorkflow) collect(ctx workflow.Context, k, attempt int) error {
 		return fmt.Errorf("collect instalment %d of %s: %w", in.Row.No, w.PlanID, err)
 	}
 	in.Tried = attempt + 1
+	if res.Outcome == "insufficient_funds" {
+		w.FailedDebits++
+	}
 	if res.Outcome == "succeeded" || res.Outcome == "nothing_due" {
 		in.Tried = len(in.Attempts)
 	}

@@ -1,11 +1,8 @@
 package workflows
 
 import (
-	"time"
-
 	"github.com/shopspring/decimal"
 
-	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/plan"
 )
 
@@ -49,14 +46,11 @@ func (w *planWorkflow) status() plan.Status {
 		}
 	}
 	s.OutstandingPrincipal, s.PaidAmount, s.TotalAmount = outstanding, paid, total
-	s.DaysPastDue, s.Bucket = w.DaysPastDue, w.Bucket
+	s.DaysPastDue, s.Bucket, s.FailedDebits = w.DaysPastDue, w.Bucket, w.FailedDebits
 	if len(w.Instalments) == 0 {
 		s.Bucket = ""
 	} else if s.Bucket == "" {
 		s.Bucket = "M0"
-	}
-	if !w.Calendar.Clock.Origin.IsZero() {
-		s.BusinessDate = calc.DateOf(w.Calendar.Clock.Business(w.UpdatedAt).In(time.FixedZone("", w.Calendar.Offset)))
 	}
 	return s
 }
