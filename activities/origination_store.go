@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/fenqi/fenqi/calc"
-	"github.com/fenqi/fenqi/clock"
 	"github.com/fenqi/fenqi/contact"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
@@ -83,6 +81,8 @@ type RecordApplicationInput struct {
 	OffersExpireAt time.Time
 	// At is when the decision was made (the workflow's time).
 	At time.Time
+	// Calendar is the plan's business calendar (contact rules, compressed demos).
+	Calendar Calendar
 }
 
 // RecordApplication stores the customer, the application, the plan, the
@@ -150,7 +150,7 @@ func (a *Activities) RecordApplication(ctx context.Context, in RecordApplication
 	case plan.StateReview:
 		body = "Your application is being reviewed by our team; we will tell you the decision soon."
 	}
-	return a.notify(ctx, planID, in.App.Customer, "application:"+string(in.State), body, in.At)
+	return a.notify(ctx, planID, saved, "application:"+string(in.State), body, in.Calendar, in.At)
 }
 
 // partnerFeePolicy is the partner's disclosed fee terms; nil for the
@@ -201,6 +201,8 @@ type RecordOffersInput struct {
 	Counter *plan.CounterOfferRequest
 	// At is when the offers were made (the workflow's time).
 	At time.Time
+	// Calendar is the plan's business calendar (contact rules, compressed demos).
+	Calendar Calendar
 }
 
 // RecordOffers stores an offer set made after a review or a counter-offer
@@ -240,7 +242,7 @@ func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) err
 	if len(in.Offers) == 0 {
 		body = "We could not offer what you asked for: " + in.Note
 	}
-	return a.notify(ctx, planID, cust, fmt.Sprintf("offers:%d:%s", in.Round, in.RequestID), body, in.At)
+	return a.notify(ctx, planID, cust, fmt.Sprintf("offers:%d:%s", in.Round, in.RequestID), body, in.Calendar, in.At)
 }
 
 // RecordAgreementInput is the agreement rendered for the chosen offer.
@@ -256,6 +258,8 @@ type RecordAgreementInput struct {
 	RequestID string
 	// At is when the offer was chosen (the workflow's time).
 	At time.Time
+	// Calendar is the plan's business calendar (contact rules, compressed demos).
+	Calendar Calendar
 }
 
 // RecordAgreement stores the chosen offer's terms and the agreement, moves
@@ -304,7 +308,7 @@ func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInpu
 		return err
 	}
 	return a.notify(ctx, planID, cust, fmt.Sprintf("agreement:%d", in.Version),
-		fmt.Sprintf("Your agreement is ready to sign until %s (document %s).", in.ExpireAt.UTC().Format("2006-01-02"), in.Document.SHA256[:12]), in.At)
+		fmt.Sprintf("Your agreement is ready to sign until %s (document %s).", in.ExpireAt.UTC().Format("2006-01-02"), in.Document.SHA256[:12]), in.Calendar, in.At)
 }
 
 // ActivateInput is the signed plan to activate.
@@ -321,6 +325,8 @@ type ActivateInput struct {
 	Start calc.Date
 	// Calendar places the first reminder.
 	Calendar Calendar
+	// Reminders are the pre-due reminder offsets (default D-3 08:00).
+	Reminders plan.Reminders
 }
 
 // ActivateResult says whether the plan is active, or why not.
@@ -418,11 +424,10 @@ func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateRe
 	body := fmt.Sprintf("Your plan is active: %d instalments of %s from %s to %s, %s in all. Annualised rate %s%% (effective %s%%).",
 		len(in.Schedule.Rows), calc.FormatMoney(first.Payment), first.DueDate, last.DueDate, calc.FormatMoney(in.Schedule.TotalPayment),
 		in.Schedule.APRNominal.StringFixed(2), in.Schedule.APREffective.StringFixed(2))
-	if err := a.notifyPurpose(ctx, planID, cust, "schedule_notice", "schedule:1", body, in.SignedAt); err != nil {
+	if err := a.notifyPurpose(ctx, planID, cust, "schedule_notice", "schedule:1", body, in.Calendar, in.SignedAt); err != nil {
 		return ActivateResult{}, err
 	}
-	today := clock.LocalDate(in.Calendar.Clock.Business(in.SignedAt), in.Calendar.loc())
-	if _, err := a.queueNextReminder(ctx, p, cust, 1, today, in.Calendar, false); err != nil {
+	if _, err := a.queueReminders(ctx, p, cust, 1, in.Calendar.Clock.Business(in.SignedAt), in.Calendar, false, in.Reminders); err != nil {
 		return ActivateResult{}, err
 	}
 	recent, err := a.recentContacts(ctx, planID, in.Calendar, in.Calendar.Clock.Business(in.SignedAt))
@@ -453,6 +458,8 @@ type RecordOutcomeInput struct {
 	ExpireAgreement int
 	// At is when the outcome happened (the workflow's time).
 	At time.Time
+	// Calendar is the plan's business calendar (contact rules, compressed demos).
+	Calendar Calendar
 }
 
 // RecordOutcome moves the plan to a final state (declined, expired,
@@ -487,7 +494,7 @@ func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) e
 			return err
 		}
 	}
-	return a.notify(ctx, planID, cust, "outcome:"+string(in.State), outcomeText(in.State, reason), in.At)
+	return a.notify(ctx, planID, cust, "outcome:"+string(in.State), outcomeText(in.State, reason), in.Calendar, in.At)
 }
 
 func outcomeText(s plan.State, reason string) string {
@@ -532,35 +539,5 @@ func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, ki
 	if _, err := a.Store.AnswerRequest(ctx, planID, requestID, status, mustJSON(result)); err != nil {
 		return classify(fmt.Errorf("answer request %s of plan %s: %w", requestID, planID, err))
 	}
-	return nil
-}
-
-// notify queues a notice to the customer on their preferred channel, to be
-// sent at (the workflow's time of the event, so a retry queues the same
-// contact).
-func (a *Activities) notify(ctx context.Context, planID uuid.UUID, cust any, key, body string, at time.Time) error {
-	var c store.Customer
-	switch v := cust.(type) {
-	case store.Customer:
-		c = v
-	case plan.Customer:
-		c = store.Customer{PreferredChannel: string(v.PreferredChannel)}
-	}
-	return a.notifyPurpose(ctx, planID, c, "notice", key, body, at)
-}
-
-func (a *Activities) notifyPurpose(ctx context.Context, planID uuid.UUID, c store.Customer, purpose, key, body string, at time.Time) error {
-	channel := c.PreferredChannel
-	if channel == "" {
-		channel = string(plan.ChannelSMS)
-	}
-	contact := store.Contact{
-		PlanID: planID, ContactKey: planID.String() + ":" + key, Purpose: purpose, Channel: channel,
-		ScheduledFor: at, Body: body,
-	}
-	if _, _, err := a.Store.QueueContact(ctx, contact, mustJSON(map[string]string{"body": body})); err != nil {
-		return classify(fmt.Errorf("queue %s notice %s of plan %s: %w", channel, key, planID, err))
-	}
-	slog.InfoContext(ctx, "customer notified", "plan_id", planID, "purpose", purpose, "key", key, "channel", channel)
 	return nil
 }

@@ -63,6 +63,8 @@ type CollectInput struct {
 	// At is the business instant of the debit; its local date is the day
 	// everything due on or before is collected.
 	At time.Time
+	// Reminders are the pre-due reminder offsets (default D-3 08:00).
+	Reminders plan.Reminders
 }
 
 // CollectResult is the debit's outcome and the schedule after it.
@@ -142,14 +144,14 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) (CollectResul
 		}
 	}
 	if body != "" {
-		if err := a.notifyPurpose(ctx, planID, cust, "notice", fmt.Sprintf("due:v%d:%d:%d", in.Version, in.No, in.Attempt), body, at); err != nil {
+		if err := a.notifyPurpose(ctx, planID, cust, "notice", fmt.Sprintf("due:v%d:%d:%d", in.Version, in.No, in.Attempt), body, in.Calendar, at); err != nil {
 			return CollectResult{}, err
 		}
 	}
 	if res.Outcome == "insufficient_funds" {
 		slog.WarnContext(ctx, "debit declined", "plan_id", planID, "instalment", in.No, "attempt", in.Attempt, "amount", res.Amount)
 	}
-	rem, err := a.queueNextReminder(ctx, p, cust, in.Version, today, in.Calendar, res.Outcome == "insufficient_funds")
+	rem, err := a.queueReminders(ctx, p, cust, in.Version, in.At, in.Calendar, res.Outcome == "insufficient_funds", in.Reminders)
 	if err != nil {
 		return CollectResult{}, err
 	}
@@ -174,17 +176,9 @@ func (a *Activities) recentContacts(ctx context.Context, planID uuid.UUID, cal C
 	}
 	out := []contact.Attempt{}
 	for _, c := range contacts {
-		if c.Purpose == "alert" || c.Outcome == "cancelled" || c.Outcome == "deferred" {
-			continue
+		if a, ok := attemptOf(c, cal); ok {
+			out = append(out, a)
 		}
-		at, outcome := c.ScheduledFor, contact.Outcome(c.Outcome)
-		if !c.SentAt.IsZero() {
-			at = c.SentAt
-		}
-		if outcome == "" {
-			outcome = contact.Sent
-		}
-		out = append(out, contact.Attempt{At: cal.Clock.Business(at), Channel: contact.Channel(c.Channel), Outcome: outcome})
 	}
 	return out, nil
 }
@@ -300,8 +294,17 @@ func (a *Activities) settleGrace(ctx context.Context, planID uuid.UUID, in Colle
 	}
 	var overdue []int
 	if in.Final {
+		last := 0
+		for _, r := range rows {
+			if r.Status != "superseded" {
+				last = max(last, r.No)
+			}
+		}
 		for _, r := range openRows(rows, today) {
-			if r.Owed.Total().LessThanOrEqual(CarryTolerance) || r.Status == "overdue" {
+			// A small shortfall is carried to the next instalment; on the
+			// last one there is none to carry it to.
+			carried := r.Owed.Total().LessThanOrEqual(CarryTolerance) && r.No < last
+			if carried || r.Status == "overdue" {
 				continue
 			}
 			if _, err := a.Store.SetInstalmentStatus(ctx, planID, in.Version, r.No, r.Status, "overdue"); err != nil {
@@ -397,7 +400,7 @@ func (a *Activities) RecordExternalPayment(ctx context.Context, in PaymentInput)
 	if res.Unallocated.IsPositive() {
 		body += fmt.Sprintf(" %s is more than your plan owes and will be refunded.", calc.FormatMoney(res.Unallocated))
 	}
-	if err := a.notifyPurpose(ctx, planID, cust, "notice", "payment:"+in.Payment.RequestID, body, in.Calendar.real(in.At)); err != nil {
+	if err := a.notifyPurpose(ctx, planID, cust, "notice", "payment:"+in.Payment.RequestID, body, in.Calendar, in.Calendar.real(in.At)); err != nil {
 		return PaymentResult{}, err
 	}
 	if res.Contacts, err = a.recentContacts(ctx, planID, in.Calendar, in.At); err != nil {
@@ -433,5 +436,5 @@ func (a *Activities) ClosePlan(ctx context.Context, in ClosePlanInput) error {
 	}
 	return a.notify(ctx, planID, cust, "closed",
 		fmt.Sprintf("Your plan of %s is paid off and closed. Thank you! Your credit line is available again.", calc.FormatMoney(principal)),
-		in.Calendar.real(in.At))
+		in.Calendar, in.Calendar.real(in.At))
 }

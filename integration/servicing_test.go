@@ -89,7 +89,10 @@ func (s *system) activePlan(ctx context.Context, daySeconds float64, amount stri
 	s.t.Helper()
 	app := plan.Application{
 		RequestID: "it-" + uuid.NewString(), Customer: customer(s.t, "strong"), Amount: decimal.RequireFromString(amount), Terms: terms,
-		Settings: plan.Settings{DaySeconds: daySeconds},
+		// On a compressed calendar the offer and signing windows are
+		// stretched (as `starter apply --day-seconds` does), so that the
+		// test's own steps never outrun them.
+		Settings: plan.Settings{DaySeconds: daySeconds, OfferTTL: 50 * 365 * 24 * time.Hour, SignTTL: 50 * 365 * 24 * time.Hour},
 	}
 	applied, err := s.door.Apply(ctx, app)
 	if err != nil || applied.State != plan.StateOffered {

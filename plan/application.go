@@ -95,6 +95,67 @@ type Settings struct {
 	// lasts this many real seconds (0: the real calendar). For demos and
 	// end-to-end tests; every duration and due date of the plan follows it.
 	DaySeconds float64 `json:"day_seconds,omitempty"`
+	// Reminders are the reminders before each due date, each planned at its
+	// offset and then moved by the contact rules (a time at night goes out
+	// when the window opens); nil or empty means DefaultReminders (D-3 at
+	// 08:00). A pointer keeps Settings comparable; WithDefaults leaves it
+	// nil so that the fingerprints of applications do not change.
+	Reminders *Reminders `json:"reminders,omitempty"`
+}
+
+// ReminderOffset is one reminder before a due date: Days before the due
+// date at Hour:00, local time in the customer's time zone.
+type ReminderOffset struct {
+	Days int `json:"days"`
+	Hour int `json:"hour"`
+}
+
+// String is "D-3 08:00".
+func (o ReminderOffset) String() string { return fmt.Sprintf("D-%d %02d:00", o.Days, o.Hour) }
+
+// Reminders are the reminder offsets of a plan.
+type Reminders []ReminderOffset
+
+// Bounds of Settings.Reminders.
+const (
+	MaxReminders    = 5
+	MaxReminderDays = 60
+)
+
+// DefaultReminders is the default reminder: D-3 at 08:00 (domain.md §8;
+// more offsets, such as D-7 or D-1, are a setting: too many notices alarm
+// customers).
+func DefaultReminders() Reminders { return Reminders{{Days: 3, Hour: 8}} }
+
+// ReminderOffsets returns the plan's reminder offsets: s.Reminders, or
+// DefaultReminders when there are none.
+func (s Settings) ReminderOffsets() Reminders {
+	if s.Reminders == nil || len(*s.Reminders) == 0 {
+		return DefaultReminders()
+	}
+	return *s.Reminders
+}
+
+// Validate checks the offsets: at most MaxReminders, each 0 to
+// MaxReminderDays days before the due date at an hour 0 to 23, no two
+// alike.
+func (r Reminders) Validate() error {
+	if len(r) > MaxReminders {
+		return invalid("settings.reminders", "at most %d reminders, got %d", MaxReminders, len(r))
+	}
+	seen := map[ReminderOffset]bool{}
+	for i, o := range r {
+		switch {
+		case o.Days < 0 || o.Days > MaxReminderDays:
+			return invalid(fmt.Sprintf("settings.reminders[%d].days", i), "must be between 0 and %d, got %d", MaxReminderDays, o.Days)
+		case o.Hour < 0 || o.Hour > 23:
+			return invalid(fmt.Sprintf("settings.reminders[%d].hour", i), "must be between 0 and 23, got %d", o.Hour)
+		case seen[o]:
+			return invalid(fmt.Sprintf("settings.reminders[%d]", i), "%s is listed twice", o)
+		}
+		seen[o] = true
+	}
+	return nil
 }
 
 // DefaultSettings are the product's defaults: 48 hours for a review, offers
@@ -303,8 +364,13 @@ func (a Application) Validate() error {
 	if s.ReviewTimeout < 0 || s.OfferTTL < 0 || s.SignTTL < 0 || s.MaxCounterRounds < 0 || s.MaxCounterRounds > 10 {
 		return invalid("settings", "timeouts must not be negative and max_counter_rounds at most 10")
 	}
-	if s.DaySeconds != 0 && (s.DaySeconds < 0.001 || s.DaySeconds > 86400) {
+	if s.DaySeconds != 0 && !(s.DaySeconds >= 0.001 && s.DaySeconds <= 86400) { // NaN too
 		return invalid("settings.day_seconds", "must be 0 (the real calendar) or between 0.001 and 86400, got %g", s.DaySeconds)
+	}
+	if s.Reminders != nil {
+		if err := s.Reminders.Validate(); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -29,7 +29,7 @@ func (w *planWorkflow) assess(ctx workflow.Context) error {
 	}
 	rec := activities.RecordApplicationInput{
 		PlanID: w.PlanID, CustomerID: w.CustomerID, App: w.App, Assessment: d.Assessment,
-		State: next, Offers: w.Offers, OffersExpireAt: w.OffersExpireAt, At: workflow.Now(ctx),
+		State: next, Offers: w.Offers, OffersExpireAt: w.OffersExpireAt, At: workflow.Now(ctx), Calendar: w.Calendar,
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordApplication, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record application %s: %w", w.App.RequestID, err)
@@ -93,7 +93,7 @@ func (w *planWorkflow) decide(ctx workflow.Context, m Message) error {
 	rec := activities.RecordOffersInput{
 		PlanID: w.PlanID, Set: w.OfferSet, Offers: w.Offers, ExpireAt: w.OffersExpireAt,
 		RequestID: d.RequestID, Actor: "operator", Note: "approved after manual review by " + d.Operator, State: plan.StateOffered,
-		At: workflow.Now(ctx),
+		At: workflow.Now(ctx), Calendar: w.Calendar,
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordOffers, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record offers for %s: %w", w.PlanID, err)
@@ -172,7 +172,7 @@ func (w *planWorkflow) counter(ctx workflow.Context, m Message) error {
 		return fmt.Errorf("make counter-offers for %s: %w", w.PlanID, err)
 	}
 	w.OfferRound++
-	rec := activities.RecordOffersInput{PlanID: w.PlanID, Round: w.OfferRound, RequestID: c.RequestID, Actor: "customer", State: plan.StateOffered, Counter: &c, At: workflow.Now(ctx)}
+	rec := activities.RecordOffersInput{PlanID: w.PlanID, Round: w.OfferRound, RequestID: c.RequestID, Actor: "customer", State: plan.StateOffered, Counter: &c, At: workflow.Now(ctx), Calendar: w.Calendar}
 	if offers.Refusal != "" {
 		rec.Note = offers.Refusal
 	} else {
@@ -207,6 +207,7 @@ func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 	rec := activities.RecordAgreementInput{
 		PlanID: w.PlanID, Version: w.AgreementVersion, Offer: w.Offers[c.Offer-1], OfferSet: w.OfferSet,
 		Document: doc, Start: w.AgreementStart, ExpireAt: w.AgreementExpireAt, RequestID: c.RequestID, At: workflow.Now(ctx),
+		Calendar: w.Calendar,
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordAgreement, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record agreement for %s: %w", w.PlanID, err)
@@ -264,7 +265,7 @@ func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
 	in := activities.ActivateInput{
 		PlanID: w.PlanID, CustomerID: w.CustomerID, Offer: offer, Schedule: sched.Schedule,
 		CreditLimit: w.Assessment.CreditLimit, AgreementVersion: w.AgreementVersion, Signature: sig,
-		SignedAt: workflow.Now(ctx), Start: w.AgreementStart, Calendar: w.Calendar,
+		SignedAt: workflow.Now(ctx), Start: w.AgreementStart, Calendar: w.Calendar, Reminders: w.App.Settings.ReminderOffsets(),
 	}
 	var res activities.ActivateResult
 	if err := workflow.ExecuteActivity(withStore(ctx), act.Activate, in).Get(ctx, &res); err != nil {
@@ -315,7 +316,7 @@ func (w *planWorkflow) finish(ctx workflow.Context, s plan.State, reason string)
 // finishFor records a final outcome (declined, expired, withdrawn) and the
 // request m that caused it, if any; a pending agreement expires with it.
 func (w *planWorkflow) finishFor(ctx workflow.Context, s plan.State, m Message, reason string) error {
-	in := activities.RecordOutcomeInput{PlanID: w.PlanID, State: s, Reasons: []string{reason}, Request: requestRecord(m, s), At: workflow.Now(ctx)}
+	in := activities.RecordOutcomeInput{PlanID: w.PlanID, State: s, Reasons: []string{reason}, Request: requestRecord(m, s), At: workflow.Now(ctx), Calendar: w.Calendar}
 	if w.State == plan.StateSigning {
 		in.ExpireAgreement = w.AgreementVersion
 	}

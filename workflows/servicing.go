@@ -118,6 +118,7 @@ func (w *planWorkflow) collect(ctx workflow.Context, k, attempt int) error {
 	req := activities.CollectInput{
 		PlanID: w.PlanID, Version: w.ScheduleVersion, No: in.Row.No, Attempt: attempt + 1,
 		Final: attempt+1 == len(in.Attempts), Calendar: w.Calendar, At: in.Attempts[attempt],
+		Reminders: w.App.Settings.ReminderOffsets(),
 	}
 	var res activities.CollectResult
 	if err := workflow.ExecuteActivity(withStore(ctx), act.Collect, req).Get(ctx, &res); err != nil {
