@@ -209,11 +209,7 @@ type RecordOffersInput struct {
 // (or the refusal of a counter-offer), answers the request, and tells the
 // customer.
 func (a *Activities) RecordOffers(ctx context.Context, in RecordOffersInput) error {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return err
-	}
-	p, app, cust, err := a.planContext(ctx, planID)
+	planID, p, app, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return err
 	}
@@ -265,11 +261,7 @@ type RecordAgreementInput struct {
 // RecordAgreement stores the chosen offer's terms and the agreement, moves
 // the plan to signing and tells the customer.
 func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInput) error {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return err
-	}
-	p, app, cust, err := a.planContext(ctx, planID)
+	planID, p, app, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return err
 	}
@@ -346,11 +338,7 @@ type ActivateResult struct {
 // A credit line that cannot cover the plan is a business outcome, not an
 // error.
 func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateResult, error) {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return ActivateResult{}, err
-	}
-	p, _, cust, err := a.planContext(ctx, planID)
+	planID, p, _, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return ActivateResult{}, err
 	}
@@ -466,11 +454,7 @@ type RecordOutcomeInput struct {
 // withdrawn), expires its unsigned agreement, answers the request that
 // caused it and tells the customer.
 func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) error {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return err
-	}
-	p, _, cust, err := a.planContext(ctx, planID)
+	planID, p, _, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return err
 	}
@@ -506,6 +490,17 @@ func outcomeText(s plan.State, reason string) string {
 	default:
 		return "We are sorry: your application was declined. " + reason
 	}
+}
+
+// load parses a plan id and loads the plan with its application and
+// customer: the prologue of the persistence activities.
+func (a *Activities) load(ctx context.Context, id string) (uuid.UUID, store.Plan, store.Application, store.Customer, error) {
+	planID, err := parsePlanID(id)
+	if err != nil {
+		return uuid.Nil, store.Plan{}, store.Application{}, store.Customer{}, err
+	}
+	p, app, cust, err := a.planContext(ctx, planID)
+	return planID, p, app, cust, err
 }
 
 // planContext loads a plan with its application and customer.

@@ -90,11 +90,7 @@ type CollectResult struct {
 // sends the due-date notice with the result and queues the next
 // instalment's reminder under the contact rules.
 func (a *Activities) Collect(ctx context.Context, in CollectInput) (CollectResult, error) {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return CollectResult{}, err
-	}
-	p, _, cust, err := a.planContext(ctx, planID)
+	planID, p, _, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return CollectResult{}, err
 	}
@@ -356,11 +352,7 @@ type PaymentResult struct {
 // what is left after the last instalment is recorded unallocated. The
 // payment id makes a repeat a no-op.
 func (a *Activities) RecordExternalPayment(ctx context.Context, in PaymentInput) (PaymentResult, error) {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return PaymentResult{}, err
-	}
-	p, _, cust, err := a.planContext(ctx, planID)
+	planID, p, _, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return PaymentResult{}, err
 	}
@@ -419,11 +411,7 @@ type ClosePlanInput struct {
 // ClosePlan moves a paid-off plan to closed, releases its principal on the
 // customer's credit line and tells the customer.
 func (a *Activities) ClosePlan(ctx context.Context, in ClosePlanInput) error {
-	planID, err := parsePlanID(in.PlanID)
-	if err != nil {
-		return err
-	}
-	p, _, cust, err := a.planContext(ctx, planID)
+	planID, p, _, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return err
 	}

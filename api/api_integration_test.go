@@ -7,21 +7,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/api"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/internal/histories"
 	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
+	"github.com/fenqi/fenqi/internal/testsystem"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -41,24 +39,9 @@ type system struct {
 
 func startSystem(t *testing.T) *system {
 	t.Helper()
-	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(st.Close)
+	st := testsystem.Store(t)
+	queue, _ := testsystem.Worker(t, activities.New(st))
 	c := testenv.TemporalClient(t)
-	queue := "api-test-" + uuid.NewString()
-	w := worker.New(c, queue, worker.Options{})
-	registerAll(w, activities.New(st))
-	if err := w.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
-	}
-	t.Cleanup(w.Stop)
 	door := frontdoor.New(c, queue, frontdoor.WithStore(st))
 	srv := httptest.NewServer(api.New(door, nil))
 	t.Cleanup(srv.Close)
@@ -112,18 +95,7 @@ func (s *system) count(sql string, args ...any) int {
 	return n
 }
 
-func customer(t *testing.T, name string) plan.Customer {
-	t.Helper()
-	b, err := os.ReadFile("../examples/customers/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c plan.Customer
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func customer(t *testing.T, name string) plan.Customer { return testsystem.Customer(t, name) }
 
 type errorBody struct {
 	Error struct {

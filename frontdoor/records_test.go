@@ -2,24 +2,19 @@ package frontdoor_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
+	"github.com/fenqi/fenqi/internal/testsystem"
 	"github.com/fenqi/fenqi/plan"
-	"github.com/fenqi/fenqi/store"
-	"github.com/fenqi/fenqi/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -64,18 +59,7 @@ func TestReadsWithoutStore(t *testing.T) {
 	}
 }
 
-func customer(t *testing.T, name string) plan.Customer {
-	t.Helper()
-	b, err := os.ReadFile("../examples/customers/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c plan.Customer
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func customer(t *testing.T, name string) plan.Customer { return testsystem.Customer(t, name) }
 
 // TestFundPayAndContacts drives a plan through the door with a store:
 // funding is refused before activation and idempotent after it, payments
@@ -84,23 +68,9 @@ func customer(t *testing.T, name string) plan.Customer {
 func TestFundPayAndContacts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := testsystem.Store(t)
+	queue, _ := testsystem.Worker(t, activities.New(st))
 	c := testenv.TemporalClient(t)
-	queue := "frontdoor-test-" + uuid.NewString()
-	w := worker.New(c, queue, worker.Options{})
-	workflows.Register(w, activities.New(st))
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
 	d := frontdoor.New(c, queue, frontdoor.WithStore(st))
 
 	unknown := uuid.NewString()

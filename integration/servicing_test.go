@@ -5,24 +5,20 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/internal/histories"
 	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
+	"github.com/fenqi/fenqi/internal/testsystem"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
-	"github.com/fenqi/fenqi/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -36,16 +32,7 @@ type system struct {
 
 func newSystem(t *testing.T) *system {
 	t.Helper()
-	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
+	st := testsystem.Store(t)
 	queue := "it-" + uuid.NewString()
 	return &system{t: t, st: st, door: frontdoor.New(testenv.TemporalClient(t), queue), queue: queue}
 }
@@ -53,34 +40,10 @@ func newSystem(t *testing.T) *system {
 // startWorker runs a worker with acts; stop it with the returned func.
 func (s *system) startWorker(acts *activities.Activities) func() {
 	s.t.Helper()
-	w := worker.New(testenv.TemporalClient(s.t), s.queue, worker.Options{})
-	workflows.Register(w, acts)
-	if err := w.Start(); err != nil {
-		s.t.Fatalf("start worker: %v", err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			w.Stop()
-		}
-	}
-	s.t.Cleanup(stop)
-	return stop
+	return testsystem.WorkerOn(s.t, s.queue, acts)
 }
 
-func customer(t *testing.T, name string) plan.Customer {
-	t.Helper()
-	b, err := os.ReadFile("../examples/customers/" + name + ".json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c plan.Customer
-	if err := json.Unmarshal(b, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func customer(t *testing.T, name string) plan.Customer { return testsystem.Customer(t, name) }
 
 // activePlan applies on a compressed calendar (daySeconds real seconds a
 // business day), chooses the annuity offer over terms, signs, and funds the

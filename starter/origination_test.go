@@ -15,14 +15,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
+	"github.com/fenqi/fenqi/internal/testsystem"
 	"github.com/fenqi/fenqi/store"
-	"github.com/fenqi/fenqi/workflows"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -53,24 +51,9 @@ type cliSystem struct {
 
 func startSystem(t *testing.T) *cliSystem {
 	t.Helper()
-	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(st.Close)
+	st, url := testsystem.StoreAndURL(t)
+	queue, _ := testsystem.Worker(t, activities.New(st))
 	c := testenv.TemporalClient(t)
-	queue := "starter-test-" + uuid.NewString()
-	w := worker.New(c, queue, worker.Options{})
-	workflows.Register(w, activities.New(st))
-	if err := w.Start(); err != nil {
-		t.Fatalf("start worker: %v", err)
-	}
-	t.Cleanup(w.Stop)
 	var dials atomic.Int64
 	setDialDoor(t, func(_ context.Context, opts ...frontdoor.Option) (*frontdoor.Door, func(), error) {
 		dials.Add(1)
