@@ -56,9 +56,10 @@ record-histories: $(TEMPORAL)
 	FENQI_RECORD_HISTORIES=1 go test -count=1 -run . ./api/ ./integration/
 	@ls -1 workflows/testdata/histories
 
-## bench: the Go benchmarks
+## bench: the Go benchmarks; BenchmarkPlanCost runs 12- and 360-instalment plans on a real server (about 5 min) and reports actions and history events
 bench:
-	go test -run '^$$' -bench . -benchmem ./...
+	go test -run '^$$' -bench . -benchmem -benchtime 1x ./integration/
+	go test -run '^$$' -bench . -benchmem $$(go list ./... | grep -v /integration)
 
 ## fuzz: each fuzz target of the calculator for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

@@ -81,11 +81,11 @@ func (a *Activities) queueReminders(ctx context.Context, p store.Plan, cust stor
 		offset  plan.ReminderOffset
 		nominal time.Time
 	}
-	var todo []planned
+	var pending []planned
 	for _, o := range offsets {
-		todo = append(todo, planned{o, clock.At(due.AddDays(-o.Days), loc, o.Hour, 0)})
+		pending = append(pending, planned{o, clock.At(due.AddDays(-o.Days), loc, o.Hour, 0)})
 	}
-	slices.SortStableFunc(todo, func(x, y planned) int { return x.nominal.Compare(y.nominal) })
+	slices.SortStableFunc(pending, func(x, y planned) int { return x.nominal.Compare(y.nominal) })
 
 	amount := next.Owed.Total()
 	body := fmt.Sprintf("Reminder: your instalment %d of %s is due on %s and will be debited from your account. Please make sure it holds enough.",
@@ -96,7 +96,7 @@ func (a *Activities) queueReminders(ctx context.Context, p store.Plan, cust stor
 			first = at
 		}
 	}
-	for _, r := range todo {
+	for _, r := range pending {
 		key := reminderKey(p, version, next.No, r.offset)
 		if c, ok := queued[key]; ok {
 			if c.Outcome != "cancelled" && c.Outcome != "deferred" {

@@ -24,13 +24,13 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 type system struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	door  *frontdoor.Door
 	queue string
 }
 
-func newSystem(t *testing.T) *system {
+func newSystem(t testing.TB) *system {
 	t.Helper()
 	st := testsystem.Store(t)
 	queue := "it-" + uuid.NewString()
@@ -43,7 +43,7 @@ func (s *system) startWorker(acts *activities.Activities) func() {
 	return testsystem.WorkerOn(s.t, s.queue, acts)
 }
 
-func customer(t *testing.T, name string) plan.Customer { return testsystem.Customer(t, name) }
+func customer(t testing.TB, name string) plan.Customer { return testsystem.Customer(t, name) }
 
 // activePlan applies on a compressed calendar (daySeconds real seconds a
 // business day), chooses the annuity offer over terms, signs, and funds the

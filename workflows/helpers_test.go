@@ -22,8 +22,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/fenqi/fenqi/activities"
-	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
+	"github.com/fenqi/fenqi/internal/testsystem"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 	"github.com/fenqi/fenqi/workflows"
@@ -50,17 +49,7 @@ type db struct {
 
 func newDB(t *testing.T) *db {
 	t.Helper()
-	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(st.Close)
-	return &db{t: t, st: st}
+	return &db{t: t, st: testsystem.Store(t)}
 }
 
 // count runs a count(*) query. Safe to call from a delayed callback

@@ -4,28 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/mock"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/calc"
-	"github.com/fenqi/fenqi/frontdoor"
-	"github.com/fenqi/fenqi/internal/testenv"
+	"github.com/fenqi/fenqi/internal/testsystem"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/underwriting"
 	"github.com/fenqi/fenqi/workflows"
@@ -51,7 +45,7 @@ import (
 //	end                WorkflowExecutionCompleted / ContinuedAsNew
 //
 // A real server may batch events that arrive together into one workflow
-// task, so the model errs on the long side. TestHistoryMeasuredOnARealServer
+// task, so the model errs on the long side. BenchmarkPlanCost (integration)
 // measures the real histories; they agree: 12 instalments 196 events real,
 // 194 modelled; 360 instalments 5 runs of 1006/1013/1013/1013/347 events
 // real, 1005/1006/1013/1013/371 modelled.
@@ -217,21 +211,7 @@ func (c *chain) log(t *testing.T, terms int) {
 		terms, len(c.runs), total, float64(total)/float64(terms), c.maxEvents())
 }
 
-// longPolicy is the default credit policy with tier A allowing plans up to
-// 360 months: the servicing path does not care how a plan was granted.
-func longPolicy(t *testing.T) *underwriting.Policy {
-	t.Helper()
-	p := underwriting.DefaultPolicy()
-	for i := range p.Tiers {
-		if p.Tiers[i].Name == "A" {
-			p.Tiers[i].MaxMonths = calc.MaxTerms
-		}
-	}
-	if err := p.Validate(); err != nil {
-		t.Fatalf("long policy: %v", err)
-	}
-	return &p
-}
+func longPolicy(t *testing.T) *underwriting.Policy { return testsystem.LongTermPolicy(t) }
 
 // ---- checks a user would make ----
 
@@ -402,9 +382,6 @@ func TestLifecycleOf120Instalments(t *testing.T) {
 }
 
 func lifecycleOverRuns(t *testing.T, terms int) {
-	if testing.Short() && terms > 120 {
-		t.Skip("a 30-year plan in -short mode")
-	}
 	started := time.Now()
 	d := newDB(t)
 	acts := activities.New(d.st)
@@ -504,167 +481,3 @@ var shanghaiOnce = sync.OnceValue(func() *time.Location {
 func shanghai() *time.Location { return shanghaiOnce() }
 
 // ---- measured on a real server (opt-in) ----
-
-// TestHistoryMeasuredOnARealServer runs whole plans against the test
-// binary's Temporal dev server with a worker in the test, on a compressed
-// calendar slow enough for every timer to be started (a business day
-// lasts FENQI_MEASURE_DAY_SECONDS, default 0.02 s: a month 0.6 s), and
-// reports each run's history events and billable
-// actions as the server recorded them (offers and agreement stay open 10
-// business years so that the test can answer on the compressed calendar).
-// Set FENQI_MEASURE_HISTORY to the
-// terms to measure (e.g. "12,360"); it needs the temporal CLI and takes
-// about 30 x FENQI_MEASURE_DAY_SECONDS per instalment.
-func TestHistoryMeasuredOnARealServer(t *testing.T) {
-	spec := os.Getenv("FENQI_MEASURE_HISTORY")
-	if spec == "" {
-		t.Skip("set FENQI_MEASURE_HISTORY=12,360 to measure histories on a real server")
-	}
-	for _, f := range strings.Split(spec, ",") {
-		terms, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil {
-			t.Fatalf("FENQI_MEASURE_HISTORY %q: %v", spec, err)
-		}
-		t.Run(fmt.Sprintf("%d instalments", terms), func(t *testing.T) { measureOnServer(t, terms) })
-	}
-}
-
-func measureOnServer(t *testing.T, terms int) {
-	var err error
-	ctx := context.Background()
-	d := newDB(t)
-	c := testenv.TemporalClient(t)
-	queue := "measure-" + uuid.NewString()
-	acts := activities.New(d.st)
-	acts.Policy = longPolicy(t)
-	w := worker.New(c, queue, worker.Options{})
-	workflows.Register(w, acts)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
-	door := frontdoor.New(c, queue)
-
-	daySeconds := 0.02
-	if v := os.Getenv("FENQI_MEASURE_DAY_SECONDS"); v != "" {
-		if daySeconds, err = strconv.ParseFloat(v, 64); err != nil {
-			t.Fatalf("FENQI_MEASURE_DAY_SECONDS %q: %v", v, err)
-		}
-	}
-	app := application(t, "measure-"+uuid.NewString(), customer(t, "strong"), "100000.00", terms,
-		withSettings(plan.Settings{DaySeconds: daySeconds, OfferTTL: 3650 * day, SignTTL: 3650 * day}))
-	applied, err := door.Apply(ctx, app)
-	if err != nil || applied.State != plan.StateOffered {
-		t.Fatalf("apply: %+v %v", applied, err)
-	}
-	st, err := door.Status(ctx, applied.PlanID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	offer := 0
-	for _, o := range st.Offers {
-		if o.Method == "annuity" && o.Terms == terms {
-			offer = o.No
-		}
-	}
-	reply, err := door.Choose(ctx, applied.PlanID, plan.ChooseRequest{RequestID: "c-1", OfferSet: st.OfferSet, Offer: offer})
-	if err != nil || !reply.Accepted {
-		t.Fatalf("choose offer %d: %+v %v", offer, reply, err)
-	}
-	if reply, err = door.Sign(ctx, applied.PlanID, plan.SignRequest{RequestID: "s-1", DocumentHash: reply.AgreementHash, Name: app.Customer.Name, Consent: true}); err != nil || reply.State != plan.StateActive {
-		t.Fatalf("sign: %+v %v", reply, err)
-	}
-	var acct uuid.UUID
-	if err := d.st.Pool().QueryRow(ctx, `SELECT funding_account_id FROM plans WHERE id = $1`, applied.PlanID).Scan(&acct); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.st.Fund(ctx, acct, dec("400000.00"), "fund-"+uuid.NewString()); err != nil {
-		t.Fatal(err)
-	}
-	pid, err := plan.ParseID(applied.PlanID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wid := plan.WorkflowID(pid)
-	wctx, cancel := context.WithTimeout(ctx, time.Duration(float64(terms)*40*daySeconds*float64(time.Second))+time.Minute)
-	defer cancel()
-	var res plan.Status
-	if err := c.GetWorkflow(wctx, wid, "").Get(wctx, &res); err != nil {
-		t.Fatalf("plan workflow: %v", err)
-	}
-	if res.State != plan.StateClosed || res.PaidInstallments != terms {
-		t.Fatalf("result %s, %d of %d paid", res.State, res.PaidInstallments, terms)
-	}
-
-	// Walk the runs back from the last through ContinuedExecutionRunId.
-	type run struct {
-		events, actions, timers, activities int
-		// activityTime sums the activities' scheduled-to-completed times,
-		// taskTime the workflow tasks' scheduled-to-completed times.
-		activityTime, taskTime time.Duration
-	}
-	var runs []run
-	runID := ""
-	for {
-		it := c.GetWorkflowHistory(ctx, wid, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-		var r run
-		prev, local := "", false
-		scheduled := map[int64]time.Time{}
-		for it.HasNext() {
-			ev, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.events == 0 {
-				prev = ev.GetWorkflowExecutionStartedEventAttributes().GetContinuedExecutionRunId()
-			}
-			r.events++
-			switch ev.GetEventType() {
-			case enumspb.EVENT_TYPE_TIMER_STARTED:
-				r.timers++
-				r.actions++
-			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-				r.activities++
-				r.actions++
-			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
-				enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED, enumspb.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
-				r.actions++
-			case enumspb.EVENT_TYPE_MARKER_RECORDED:
-				if !local {
-					r.actions++ // the local activities of one workflow task count once
-					local = true
-				}
-			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-				local = false
-			}
-			switch ev.GetEventType() {
-			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-				scheduled[ev.GetEventId()] = ev.GetEventTime().AsTime()
-			case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-				r.activityTime += ev.GetEventTime().AsTime().Sub(scheduled[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()])
-			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-				r.taskTime += ev.GetEventTime().AsTime().Sub(scheduled[ev.GetWorkflowTaskCompletedEventAttributes().GetScheduledEventId()])
-			}
-		}
-		runs = append([]run{r}, runs...)
-		if prev == "" {
-			break
-		}
-		runID = prev
-	}
-	events, actions, longest := 0, 0, 0
-	for i, r := range runs {
-		t.Logf("run %d: %d events, %d billable actions (%d timers, %d activities); %s in activities, %s in workflow tasks",
-			i+1, r.events, r.actions, r.timers, r.activities, r.activityTime.Round(time.Millisecond), r.taskTime.Round(time.Millisecond))
-		events += r.events
-		actions += r.actions
-		longest = max(longest, r.events)
-	}
-	t.Logf("%d instalments, application to payoff: %d runs, %d events (%.1f per instalment), %d billable actions (%.1f per instalment), longest run %d events",
-		terms, len(runs), events, float64(events)/float64(terms), actions, float64(actions)/float64(terms), longest)
-	if longest > 2000 {
-		t.Errorf("a run has %d events, over 2,000", longest)
-	}
-	r := &planRun{t: t, db: d, app: app, id: pid}
-	r.wantPaidOff(res, terms)
-}

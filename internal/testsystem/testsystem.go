@@ -15,11 +15,13 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/fenqi/fenqi/activities"
+	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/internal/devstack"
 	"github.com/fenqi/fenqi/internal/testenv"
 	"github.com/fenqi/fenqi/migrations"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
+	"github.com/fenqi/fenqi/underwriting"
 	"github.com/fenqi/fenqi/workflows"
 )
 
@@ -95,4 +97,21 @@ func Customer(t testing.TB, name string) plan.Customer {
 		t.Fatalf("decode %s: %v", path, err)
 	}
 	return c
+}
+
+// LongTermPolicy is the default credit policy with tier A allowing plans
+// up to 360 months, for tests of long plans (servicing does not care how a
+// plan was granted).
+func LongTermPolicy(t testing.TB) *underwriting.Policy {
+	t.Helper()
+	p := underwriting.DefaultPolicy()
+	for i := range p.Tiers {
+		if p.Tiers[i].Name == "A" {
+			p.Tiers[i].MaxMonths = calc.MaxTerms
+		}
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("long-term policy: %v", err)
+	}
+	return &p
 }
