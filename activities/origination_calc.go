@@ -121,7 +121,7 @@ func (a *Activities) RenderAgreement(_ context.Context, in AgreementInput) (Rend
 	}
 	doc, err := agreement.Render(agreement.Input{
 		PlanID: in.PlanID, CustomerName: in.App.Customer.Name, Offer: in.Offer, Schedule: sched,
-		Origin: in.App.Origin, Penalty: calc.DefaultPenaltyRule(), Settlement: calc.SettlementTerms{Policy: calc.SettleCurrentPeriod},
+		Origin: in.App.Origin, Penalty: calc.DefaultPenaltyRule(), Settlement: a.policy().Requests.Settlement.Terms(),
 		GraceDays: GraceDays, Currency: in.App.Currency, Version: in.Version,
 	})
 	if err != nil {

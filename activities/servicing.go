@@ -139,6 +139,17 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) (CollectResul
 			body = fmt.Sprintf("Your instalment %d of %s is now overdue. Please pay it as soon as you can to avoid late charges.", in.No, calc.FormatMoney(res.Amount))
 		}
 	}
+	if res.Outcome == "insufficient_funds" {
+		// Asking for money is collection contact, which an open complaint
+		// pauses; a receipt is not.
+		paused, err := a.contactPaused(ctx, p, at)
+		if err != nil {
+			return CollectResult{}, err
+		}
+		if paused {
+			body = ""
+		}
+	}
 	if body != "" {
 		if err := a.notifyPurpose(ctx, planID, cust, "notice", fmt.Sprintf("due:v%d:%d:%d", in.Version, in.No, in.Attempt), body, in.Calendar, at); err != nil {
 			return CollectResult{}, err
@@ -406,6 +417,9 @@ type ClosePlanInput struct {
 	PlanID   string
 	Calendar Calendar
 	At       time.Time
+	// Reason says how the plan ended: "" (paid off), "cancelled and
+	// settled", "repaid early".
+	Reason string
 }
 
 // ClosePlan moves a paid-off plan to closed, releases its principal on the
@@ -415,14 +429,18 @@ func (a *Activities) ClosePlan(ctx context.Context, in ClosePlanInput) error {
 	if err != nil {
 		return err
 	}
-	if err := a.Store.ClosePlan(ctx, planID); err != nil {
+	if err := a.Store.ClosePlan(ctx, planID, in.Reason); err != nil {
 		return classify(err)
 	}
 	principal := decimal.Zero
 	if p.Terms != nil {
 		principal = p.Terms.Principal
 	}
+	how := "paid off"
+	if in.Reason != "" {
+		how = in.Reason
+	}
 	return a.notify(ctx, planID, cust, "closed",
-		fmt.Sprintf("Your plan of %s is paid off and closed. Thank you! Your credit line is available again.", calc.FormatMoney(principal)),
+		fmt.Sprintf("Your plan of %s is %s and closed. Thank you! Your credit line is available again.", calc.FormatMoney(principal), how),
 		in.Calendar, in.Calendar.real(in.At))
 }

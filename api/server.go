@@ -2,10 +2,40 @@
 // door. Errors are {"error":{"code":...,"message":...}} with 400 (bad
 // input), 404 (no such plan), 409 (not possible in the plan's state, or a
 // request id reused for another request), 413 (body too large), 422 (the
-// plan refused it, with the reason) or 503 (the API runs without its
-// database, for the routes that read it). An Idempotency-Key header gives
-// a request its id when the body has none, so a retried POST is answered,
-// not applied twice.
+// plan refused it, with the reason, and the plan's reply under "reply")
+// or 503 (the API runs without its database, for the routes that read
+// it). An Idempotency-Key header gives a request its id when the body has
+// none, so a retried POST is answered, not applied twice.
+//
+// Routes (bodies are the JSON of the plan package's messages):
+//
+//	POST /v1/applications                    plan.Application (201)
+//	GET  /v1/plans/{id}                      plan.Status
+//	GET  /v1/plans/{id}/agreement            plan.Agreement (?format=text)
+//	POST /v1/plans/{id}/choose               plan.ChooseRequest
+//	POST /v1/plans/{id}/counter-offer        plan.CounterOfferRequest
+//	POST /v1/plans/{id}/sign                 plan.SignRequest
+//	POST /v1/plans/{id}/withdraw             plan.WithdrawRequest
+//	POST /v1/plans/{id}/review-decision      plan.ReviewDecision
+//	POST /v1/plans/{id}/payments             a payment (payment_id, amount, source)
+//	GET  /v1/plans/{id}/contacts             []frontdoor.Contact
+//	POST /v1/plans/{id}/cancel               plan.CancelRequest
+//	POST /v1/plans/{id}/restructure          plan.RestructureRequest
+//	POST /v1/plans/{id}/holiday              plan.HolidayRequest
+//	POST /v1/plans/{id}/prepay               plan.PrepayRequest
+//	POST /v1/plans/{id}/waive                plan.WaiveRequest (operator)
+//	POST /v1/plans/{id}/approvals            plan.ApprovalDecision (operator)
+//	POST /v1/plans/{id}/complaints           plan.ComplaintRequest
+//	POST /v1/plans/{id}/complaints/{complaint}/resolve
+//	                                         plan.ResolveRequest (operator; the
+//	                                         path names the complaint)
+//	GET  /healthz
+//
+// The change requests (cancel, restructure, holiday, prepay, waive) are
+// quoted, then confirmed: without quote_id the answer is a quote (the
+// reply's "quote"; nothing changes), 200 when it is eligible, 422 with the
+// quote in the reply when it is not; with the quote's quote_id the quote is
+// applied.
 package api
 
 import (
@@ -37,7 +67,17 @@ type Door interface {
 	Decide(ctx context.Context, planID string, r plan.ReviewDecision) (plan.Reply, error)
 	Pay(ctx context.Context, planID string, r plan.PaymentRequest) (plan.Reply, error)
 	Contacts(ctx context.Context, planID string) ([]frontdoor.Contact, error)
+	Cancel(ctx context.Context, planID string, r plan.CancelRequest) (plan.Reply, error)
+	Restructure(ctx context.Context, planID string, r plan.RestructureRequest) (plan.Reply, error)
+	Holiday(ctx context.Context, planID string, r plan.HolidayRequest) (plan.Reply, error)
+	Prepay(ctx context.Context, planID string, r plan.PrepayRequest) (plan.Reply, error)
+	Waive(ctx context.Context, planID string, r plan.WaiveRequest) (plan.Reply, error)
+	Approve(ctx context.Context, planID string, r plan.ApprovalDecision) (plan.Reply, error)
+	Complain(ctx context.Context, planID string, r plan.ComplaintRequest) (plan.Reply, error)
+	Resolve(ctx context.Context, planID string, r plan.ResolveRequest) (plan.Reply, error)
 }
+
+var _ Door = (*frontdoor.Door)(nil)
 
 // MaxBodyBytes bounds a request body.
 const MaxBodyBytes = 64 << 10
@@ -75,6 +115,28 @@ func New(door Door, log *slog.Logger) *Server {
 	}))
 	s.mux.HandleFunc("POST /v1/plans/{id}/payments", s.pay)
 	s.mux.HandleFunc("GET /v1/plans/{id}/contacts", s.contacts)
+	s.mux.HandleFunc("POST /v1/plans/{id}/cancel", planAction(s, func(ctx context.Context, id string, r plan.CancelRequest) (plan.Reply, error) {
+		return s.door.Cancel(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/restructure", planAction(s, func(ctx context.Context, id string, r plan.RestructureRequest) (plan.Reply, error) {
+		return s.door.Restructure(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/holiday", planAction(s, func(ctx context.Context, id string, r plan.HolidayRequest) (plan.Reply, error) {
+		return s.door.Holiday(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/prepay", planAction(s, func(ctx context.Context, id string, r plan.PrepayRequest) (plan.Reply, error) {
+		return s.door.Prepay(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/waive", planAction(s, func(ctx context.Context, id string, r plan.WaiveRequest) (plan.Reply, error) {
+		return s.door.Waive(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/approvals", planAction(s, func(ctx context.Context, id string, r plan.ApprovalDecision) (plan.Reply, error) {
+		return s.door.Approve(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/complaints", planAction(s, func(ctx context.Context, id string, r plan.ComplaintRequest) (plan.Reply, error) {
+		return s.door.Complain(ctx, id, r)
+	}))
+	s.mux.HandleFunc("POST /v1/plans/{id}/complaints/{complaint}/resolve", s.resolve)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -146,21 +208,62 @@ func planAction[R plan.Request](s *Server, send func(context.Context, string, R)
 			return
 		}
 		req = setRequestID(req, r.Header.Get("Idempotency-Key"))
-		reply, err := send(r.Context(), r.PathValue("id"), req)
-		s.answer(w, r, reply, err)
+		sendChecked(s, w, r, req, send)
 	}
 }
 
+// sendChecked checks the plan id and the request as the front door does,
+// so that bad input is answered 400 before anything is sent, then sends
+// the request and writes the answer.
+func sendChecked[R plan.Request](s *Server, w http.ResponseWriter, r *http.Request, req R, send func(context.Context, string, R) (plan.Reply, error)) {
+	id := r.PathValue("id")
+	if _, err := plan.ParseID(id); err != nil {
+		s.fail(w, r, &plan.ValidationError{Field: "plan", Reason: err.Error()})
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	reply, err := send(r.Context(), id, req)
+	s.answer(w, r, reply, err)
+}
+
+// resolve closes a complaint; the path names it (the body's complaint,
+// when given, must be the same).
+func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
+	var req plan.ResolveRequest
+	if !s.decode(w, r, &req) {
+		return
+	}
+	complaint := r.PathValue("complaint")
+	if req.Complaint != "" && req.Complaint != complaint {
+		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("complaint: the body names complaint %q, the path %q; leave it out of the body", req.Complaint, complaint))
+		return
+	}
+	req.Complaint = complaint
+	req = setRequestID(req, r.Header.Get("Idempotency-Key"))
+	sendChecked(s, w, r, req, s.door.Resolve)
+}
+
 // answer writes a plan's reply: 200, or 422 when the plan refused the
-// request, or the error.
+// request (with the reply: a quote that is not eligible is in it, with
+// why), or the error.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, reply plan.Reply, err error) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if !reply.Accepted {
+		msg := reply.Reason
+		if msg == "" && reply.Quote != nil {
+			msg = reply.Quote.Refusal
+		}
+		if msg == "" {
+			msg = "the plan refused the request"
+		}
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
-			"error": apiError{Code: "refused", Message: reply.Reason},
+			"error": apiError{Code: "refused", Message: msg},
 			"reply": reply,
 		})
 		return
@@ -261,6 +364,22 @@ func setRequestID[R plan.Request](req R, key string) R {
 	case *plan.WithdrawRequest:
 		p.RequestID = key
 	case *plan.ReviewDecision:
+		p.RequestID = key
+	case *plan.CancelRequest:
+		p.RequestID = key
+	case *plan.RestructureRequest:
+		p.RequestID = key
+	case *plan.HolidayRequest:
+		p.RequestID = key
+	case *plan.PrepayRequest:
+		p.RequestID = key
+	case *plan.WaiveRequest:
+		p.RequestID = key
+	case *plan.ApprovalDecision:
+		p.RequestID = key
+	case *plan.ComplaintRequest:
+		p.RequestID = key
+	case *plan.ResolveRequest:
 		p.RequestID = key
 	}
 	return req

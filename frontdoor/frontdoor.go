@@ -2,6 +2,11 @@
 // starter CLI and the HTTP API: start a plan, send a customer or operator
 // request, read a plan's status. Neither caller talks to Temporal on its
 // own terms.
+//
+// An active plan takes change requests (Cancel, Restructure, Holiday,
+// Prepay, Waive) in two steps: without a quote id the plan answers with a
+// quote (plan.Reply.Quote; Accepted says whether it is eligible, Reason
+// why not) and changes nothing; with the quote's id it applies the quote.
 package frontdoor
 
 import (
@@ -207,6 +212,54 @@ func (d *Door) Decide(ctx context.Context, planID string, r plan.ReviewDecision)
 // with the first reply; another payment under a used id is refused.
 func (d *Door) Pay(ctx context.Context, planID string, r plan.PaymentRequest) (plan.Reply, error) {
 	return d.send(ctx, planID, plan.MsgPay, r)
+}
+
+// Cancel asks to cancel the instalment arrangement of an active plan:
+// without a quote id for a quote (the reply's Quote; nothing changes),
+// with one to confirm that quote.
+func (d *Door) Cancel(ctx context.Context, planID string, r plan.CancelRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgCancel, r)
+}
+
+// Restructure asks to restructure an active plan (more terms, a lower
+// instalment, another frequency): a quote, or the confirmation of one.
+func (d *Door) Restructure(ctx context.Context, planID string, r plan.RestructureRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgRestructure, r)
+}
+
+// Holiday asks to pause instalments (a payment holiday): a quote, or the
+// confirmation of one.
+func (d *Door) Holiday(ctx context.Context, planID string, r plan.HolidayRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgHoliday, r)
+}
+
+// Prepay asks to repay early, in full or in part: a quote, or the
+// confirmation of one.
+func (d *Door) Prepay(ctx context.Context, planID string, r plan.PrepayRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgPrepay, r)
+}
+
+// Waive sends an operator's waiver of penalty, fee or interest: a quote,
+// or the confirmation of one.
+func (d *Door) Waive(ctx context.Context, planID string, r plan.WaiveRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgWaive, r)
+}
+
+// Approve sends an operator's decision on a confirmed request that waits
+// for one.
+func (d *Door) Approve(ctx context.Context, planID string, r plan.ApprovalDecision) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgApprove, r)
+}
+
+// Complain files a customer's complaint; collection contact pauses until
+// it is resolved.
+func (d *Door) Complain(ctx context.Context, planID string, r plan.ComplaintRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgComplain, r)
+}
+
+// Resolve sends an operator's resolution of a complaint.
+func (d *Door) Resolve(ctx context.Context, planID string, r plan.ResolveRequest) (plan.Reply, error) {
+	return d.send(ctx, planID, plan.MsgResolve, r)
 }
 
 // send delivers r as an Update and waits for the plan's reply. The update

@@ -25,7 +25,7 @@ var wantTables = []string{
 	"customers", "funding_accounts", "account_entries", "account_declines", "credit_lines",
 	"applications", "assessments", "offers", "plans", "agreements",
 	"schedule_versions", "instalments", "debit_attempts", "payments", "payment_allocations",
-	"requests", "contacts", "outbox", "complaints", "tasks", "audit_log",
+	"requests", "contacts", "outbox", "complaints", "tasks", "audit_log", "waivers",
 }
 
 func connect(t *testing.T, url string) *pgx.Conn {

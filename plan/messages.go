@@ -215,6 +215,11 @@ type Reply struct {
 	OfferRound int `json:"offer_round,omitempty"`
 	// AgreementHash is the SHA-256 of the agreement to sign, once there is one.
 	AgreementHash string `json:"agreement_hash,omitempty"`
+	// Quote answers a change request: the quote to confirm, or the one
+	// confirmed.
+	Quote *Quote `json:"quote,omitempty"`
+	// ScheduleVersion is the plan's schedule after an active plan's request.
+	ScheduleVersion int `json:"schedule_version,omitempty"`
 }
 
 // PaymentRequest is a payment from outside auto-debit: a gateway webhook

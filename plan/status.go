@@ -136,6 +136,29 @@ type Status struct {
 	// RecentReplies answers the latest requests (Signals included),
 	// newest last, refusals with their reason.
 	RecentReplies []Reply `json:"recent_replies"`
+	// ScheduleVersion is the current schedule (1 at activation; every
+	// confirmed change adds one); Revision counts every change to the plan,
+	// which makes earlier quotes stale.
+	ScheduleVersion int `json:"schedule_version"`
+	Revision        int `json:"revision"`
+	// AwaitingApproval is a confirmed request waiting for an operator.
+	AwaitingApproval *Quote `json:"awaiting_approval,omitempty"`
+	// Complaints are the plan's open complaints; while one is open,
+	// collection contact is paused until ContactPausedUntil (business time).
+	Complaints         []Complaint `json:"complaints"`
+	ContactPausedUntil time.Time   `json:"contact_paused_until"`
+	// CloseReason says how a closed plan ended (paid off, cancelled and
+	// settled, repaid early).
+	CloseReason string `json:"close_reason,omitempty"`
+}
+
+// Complaint is an open complaint on a plan.
+type Complaint struct {
+	RequestID string    `json:"request_id"`
+	Text      string    `json:"text"`
+	OpenedAt  time.Time `json:"opened_at"`
+	// PauseUntil is when collection contact resumes unless resolved first.
+	PauseUntil time.Time `json:"pause_until"`
 }
 
 // Agreement is the document a customer reads and signs.
@@ -183,6 +206,9 @@ func (s Status) MarshalJSON() ([]byte, error) {
 	}
 	if p.RecentReplies == nil {
 		p.RecentReplies = []Reply{}
+	}
+	if p.Complaints == nil {
+		p.Complaints = []Complaint{}
 	}
 	return json.Marshal(struct {
 		plain

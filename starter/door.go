@@ -93,7 +93,8 @@ func withDoor(ctx context.Context, name string, stderr io.Writer, f func(*frontd
 // refusedError is a reply whose request the plan refused.
 type refusedError struct{ reply plan.Reply }
 
-func (e *refusedError) Error() string { return "refused: " + e.reply.Reason }
+// Error says why; a quote that is not eligible says so in the quote.
+func (e *refusedError) Error() string { return "refused: " + refusal(e.reply) }
 
 func exitFor(name string, stderr io.Writer, err error) int {
 	if err == nil {

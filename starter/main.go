@@ -51,6 +51,14 @@ var commands = []command{
 	{name: "fund", summary: "demo/test tool: top up the funding account a plan debits: PLAN --amount X", run: runFund},
 	{name: "pay", summary: "pay by hand or from a gateway: PLAN --amount X [--payment-id ID] [--source external|manual]", run: runPay},
 	{name: "contacts", summary: "list a plan's contacts with the customer: PLAN [--json]", run: runContacts},
+	{name: "cancel", summary: "cancel the instalments: PLAN --mode lump-sum|fewer-terms [--terms N] [--at-next-due] (--quote | --confirm QUOTE_ID)", run: runCancel},
+	{name: "restructure", summary: "restructure a plan: PLAN [--terms N | --max-instalment X] [--frequency F] [--reason TEXT] (--quote | --confirm QUOTE_ID)", run: runRestructure},
+	{name: "holiday", summary: "pause instalments: PLAN --periods K [--reason TEXT] (--quote | --confirm QUOTE_ID)", run: runHoliday},
+	{name: "prepay", summary: "repay early, in full or in part: PLAN [--amount X] [--reduce instalment|term] (--quote | --confirm QUOTE_ID)", run: runPrepay},
+	{name: "waive", summary: "operator: waive penalty, fee or interest: PLAN --component C --amount X --reason TEXT --operator NAME (--quote | --confirm QUOTE_ID)", run: runWaive},
+	{name: "approve", summary: "operator: decide a change waiting for approval: PLAN --quote-id Q (--approve | --refuse --reason TEXT) --operator NAME", run: runApprove},
+	{name: "complain", summary: "file a complaint (pauses collection contact): PLAN --text TEXT", run: runComplain},
+	{name: "resolve", summary: "operator: resolve a complaint: PLAN --complaint REQUEST_ID --resolution TEXT --operator NAME", run: runResolve},
 	{name: "demo", summary: "run 4 plans on a compressed calendar and watch them live: [--day-seconds S] [--timeout D]", run: runDemo},
 }
 

@@ -406,6 +406,7 @@ func printStatus(w io.Writer, st plan.Status) {
 	case plan.StateSigning:
 		fmt.Fprintf(w, "offer %d chosen; agreement sha256 %s, to sign by %s\n", st.ChosenOffer, st.AgreementHash, st.AgreementExpireAt.UTC().Format("2006-01-02 15:04 MST"))
 	}
+	printRequests(w, st)
 	if len(st.Schedule) == 0 {
 		return
 	}

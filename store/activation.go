@@ -37,9 +37,10 @@ type ActivationResult struct {
 
 // ActivatePlan makes a plan in signing active in one transaction: it sets
 // the customer's credit limit, reserves the principal on the credit line
-// (refused with ErrCreditLine, nothing written, when limit - used is less),
-// records the start date, stores the first schedule and moves the plan to
-// active. Activating an active plan again changes nothing.
+// (refused with ErrCreditLine, nothing written, when limit - used is less)
+// as the plan's credit in use, records the start date, stores the first
+// schedule and moves the plan to active. Activating an active plan again
+// changes nothing.
 func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResult, error) {
 	fail := func(err error) (ActivationResult, error) {
 		return ActivationResult{}, fmt.Errorf("activate plan %s: %w", a.PlanID, err)
@@ -99,8 +100,8 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 		}
 		out.Used = out.Used.Add(a.Principal)
 		out.Available = out.CreditLimit.Sub(out.Used)
-		if _, err := tx.Exec(ctx, `UPDATE plans SET start_date = $2, credit_limit = $3, updated_at = now() WHERE id = $1`,
-			a.PlanID, civil(a.StartDate), a.CreditLimit); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE plans SET start_date = $2, credit_limit = $3, credit_in_use = $4, updated_at = now()
+			WHERE id = $1`, a.PlanID, civil(a.StartDate), a.CreditLimit, a.Principal); err != nil {
 			return classify(err)
 		}
 		if err := saveScheduleTx(ctx, tx, a.Version, given, total); err != nil {
@@ -132,45 +133,54 @@ func (s *Store) CreditLine(ctx context.Context, customerID uuid.UUID) (limit, us
 	return limit, used, nil
 }
 
-// ClosePlan moves an active plan whose instalments are all settled to
-// closed and releases its principal on the customer's credit line, in one
-// transaction. Closing a closed plan again changes nothing.
-func (s *Store) ClosePlan(ctx context.Context, planID uuid.UUID) error {
+// ClosePaidOff is the state reason ClosePlan records when none is given.
+const ClosePaidOff = "paid off"
+
+// ClosePlan moves an active plan whose current schedule is settled (every
+// instalment paid or waived; holiday instalments, which owe nothing, never
+// block it) to closed with reason as its state reason ("" means
+// ClosePaidOff), and releases the plan's credit in use (its principal for a
+// plan activated before credit in use was recorded) on the customer's credit
+// line, in one transaction. Closing a closed plan again changes nothing.
+func (s *Store) ClosePlan(ctx context.Context, planID uuid.UUID, reason string) error {
+	reason = orDefault(reason, ClosePaidOff)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var state string
 		var customerID uuid.UUID
-		var principal decimal.NullDecimal
-		if err := tx.QueryRow(ctx, `SELECT state, customer_id, principal FROM plans WHERE id = $1 FOR UPDATE`, planID).
-			Scan(&state, &customerID, &principal); err != nil {
+		var inUse decimal.NullDecimal
+		if err := tx.QueryRow(ctx, `SELECT state, customer_id, COALESCE(credit_in_use, principal) FROM plans
+			WHERE id = $1 FOR UPDATE`, planID).Scan(&state, &customerID, &inUse); err != nil {
 			return classify(err)
 		}
 		switch state {
-		case "closed":
+		case StateClosed:
 			return nil
-		case "active":
+		case StateActive:
 		default:
 			return stateChanged("plan is %s, expected active", state)
 		}
 		var open int
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM instalments i JOIN plans p ON p.id = i.plan_id AND p.schedule_version = i.schedule_version
-			WHERE i.plan_id = $1 AND i.status NOT IN ('paid', 'waived')`, planID).Scan(&open); err != nil {
+			WHERE i.plan_id = $1 AND i.status NOT IN ('paid', 'waived') AND NOT i.holiday`, planID).Scan(&open); err != nil {
 			return classify(err)
 		}
 		if open > 0 {
 			return stateChanged("plan has %d instalments not settled", open)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE credit_lines SET used = GREATEST(used - $2, 0), updated_at = now() WHERE customer_id = $1`,
-			customerID, principal.Decimal); err != nil {
+			customerID, inUse.Decimal); err != nil {
 			return classify(err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE plans SET state = 'closed', state_reason = 'paid off', closed_at = now(), updated_at = now() WHERE id = $1`,
-			planID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE plans SET state = 'closed', state_reason = $2, credit_in_use = 0, closed_at = now(),
+				updated_at = now()
+			WHERE id = $1`, planID, reason); err != nil {
 			return classify(err)
 		}
-		return audit(ctx, tx, planID, customerID, ActorSystem, "plan.closed", map[string]any{"released": principal.Decimal})
+		return audit(ctx, tx, planID, customerID, ActorSystem, "plan.closed", map[string]any{
+			"released": inUse.Decimal, "reason": reason})
 	})
 	if err != nil {
-		return fmt.Errorf("close plan %s: %w", planID, err)
+		return fmt.Errorf("close plan %s (%s): %w", planID, reason, err)
 	}
 	return nil
 }

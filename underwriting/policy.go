@@ -50,6 +50,8 @@ package underwriting
 //	rate_cap                calc.RateCap in percent: max (hard, 24), flag
 //	                        (4 x LPR, 12), places (2); an option above max is
 //	                        never offered.
+//	requests                the rules of customer requests on an active
+//	                        plan: see RequestRules.
 
 import (
 	"bytes"
@@ -90,6 +92,8 @@ type Policy struct {
 	Offers OfferRules `json:"offers"`
 	// RateCap is the regulatory cap on the nominal annualised rate (percent).
 	RateCap calc.RateCap `json:"rate_cap"`
+	// Requests are the rules for customer requests on an active plan.
+	Requests RequestRules `json:"requests"`
 }
 
 // ScoreModel gives the points of every factor of the score.

@@ -45,6 +45,7 @@ func (p Policy) Validate() error {
 	if err := p.RateCap.Validate(); err != nil {
 		bad("rate_cap", "%v", err)
 	}
+	p.Requests.validate(bad)
 	return errors.Join(errs...)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/plan"
 )
 
@@ -18,6 +19,11 @@ type Message struct {
 	Withdraw *plan.WithdrawRequest     `json:"withdraw,omitempty"`
 	Decision *plan.ReviewDecision      `json:"decision,omitempty"`
 	Pay      *plan.PaymentRequest      `json:"pay,omitempty"`
+	// Change requests of an active plan (quote, then confirm).
+	activities.ChangeMessage
+	Approve  *plan.ApprovalDecision `json:"approve,omitempty"`
+	Complain *plan.ComplaintRequest `json:"complain,omitempty"`
+	Resolve  *plan.ResolveRequest   `json:"resolve,omitempty"`
 }
 
 // RequestID is the id of the request the message carries.
@@ -35,6 +41,14 @@ func (m Message) RequestID() string {
 		return m.Decision.RequestID
 	case m.Pay != nil:
 		return m.Pay.RequestID
+	case m.Approve != nil:
+		return m.Approve.RequestID
+	case m.Complain != nil:
+		return m.Complain.RequestID
+	case m.Resolve != nil:
+		return m.Resolve.RequestID
+	case m.ChangeMessage.Request() != nil:
+		return m.ChangeMessage.Request().ID()
 	}
 	return ""
 }
@@ -59,6 +73,9 @@ func (w *planWorkflow) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	if err := handle(ctx, w, plan.MsgReviewDecision, func(r plan.ReviewDecision) Message { return Message{Kind: plan.MsgReviewDecision, Decision: &r} }, w.checkDecision); err != nil {
+		return err
+	}
+	if err := w.registerRequestHandlers(ctx); err != nil {
 		return err
 	}
 	// The front door sends this with the start of the workflow and gets the

@@ -61,6 +61,25 @@ type Plan struct {
 	Runs      int       `json:"runs"`
 	UpdatedAt time.Time `json:"updated_at"`
 
+	// Revision counts the changes to the plan (payments, debits, confirmed
+	// requests); a quote made on an earlier revision is stale. LastChange
+	// says what the latest was.
+	Revision   int    `json:"revision"`
+	LastChange string `json:"last_change,omitempty"`
+	// Quotes are the latest quotes made (bounded by heldQuotes).
+	Quotes []HeldQuote `json:"quotes,omitempty"`
+	// Awaiting is a confirmed request waiting for an operator's approval.
+	Awaiting *Awaiting `json:"awaiting,omitempty"`
+	// Changes are the confirmed schedule changes, for eligibility rules.
+	Changes []activities.ChangeRecord `json:"changes,omitempty"`
+	// Cadence is the current schedule's due-date cadence (zero: the
+	// agreement's).
+	Cadence calc.Cadence `json:"cadence"`
+	// Complaints are the open complaints.
+	Complaints []plan.Complaint `json:"complaints,omitempty"`
+	// CloseReason says how the plan ended once closed.
+	CloseReason string `json:"close_reason,omitempty"`
+
 	// Inbox holds accepted messages not yet processed, in arrival order.
 	Inbox []Message `json:"inbox,omitempty"`
 	// Replies answers every processed request id (a repeat gets the same).
@@ -136,6 +155,7 @@ func (w *planWorkflow) setup(ctx workflow.Context) error {
 		s := w.status()
 		if !w.Calendar.Clock.Origin.IsZero() {
 			s.BusinessDate = calc.DateOf(w.businessNow(ctx).In(time.FixedZone("", w.Calendar.Offset)))
+			s.ContactPausedUntil = w.contactPausedUntil(w.businessNow(ctx))
 		}
 		return s, nil
 	}); err != nil {

@@ -131,7 +131,9 @@ func (w *planWorkflow) collect(ctx workflow.Context, k, attempt int) error {
 	if res.Outcome == "succeeded" || res.Outcome == "nothing_due" {
 		in.Tried = len(in.Attempts)
 	}
-	w.applyStates(res.Instalments)
+	if w.applyStates(res.Instalments) {
+		w.bump(fmt.Sprintf("the debit of instalment %d on %s", in.Row.No, calc.DateOf(in.Attempts[attempt])))
+	}
 	w.Contacts = res.Contacts
 	w.UpdatedAt = workflow.Now(ctx)
 	return nil
@@ -155,21 +157,29 @@ func (w *planWorkflow) contactStatus(ctx workflow.Context) plan.ContactStatus {
 	return st
 }
 
-// applyStates takes the instalments' states from the database's answer.
-func (w *planWorkflow) applyStates(states []activities.InstalmentState) {
+// applyStates takes the instalments' states from the database's answer
+// and reports whether any changed.
+func (w *planWorkflow) applyStates(states []activities.InstalmentState) bool {
 	byNo := make(map[int]activities.InstalmentState, len(states))
 	for _, s := range states {
 		byNo[s.No] = s
 	}
+	changed := false
 	for i := range w.Instalments {
-		if s, ok := byNo[w.Instalments[i].Row.No]; ok {
-			w.Instalments[i].Status, w.Instalments[i].Outstanding = s.Status, s.Outstanding
+		in := &w.Instalments[i]
+		if s, ok := byNo[in.Row.No]; ok && s.Status != plan.InstalmentStatus("superseded") {
+			changed = changed || s.Status != in.Status || !s.Outstanding.Equal(in.Outstanding)
+			in.Status, in.Outstanding = s.Status, s.Outstanding
 		}
 	}
+	return changed
 }
 
 // serviceMessage answers a message that arrives while the plan is active.
 func (w *planWorkflow) serviceMessage(ctx workflow.Context, m Message) error {
+	if ok, err := w.requestMessage(ctx, m); ok || err != nil {
+		return err
+	}
 	if m.Kind != plan.MsgPay {
 		w.reply(m, false, fmt.Sprintf("the plan is %s; %s is not possible now", w.State, m.Kind))
 		return nil
@@ -179,7 +189,9 @@ func (w *planWorkflow) serviceMessage(ctx workflow.Context, m Message) error {
 	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordExternalPayment, req).Get(ctx, &res); err != nil {
 		return fmt.Errorf("record payment %s of %s: %w", m.Pay.RequestID, w.PlanID, err)
 	}
-	w.applyStates(res.Instalments)
+	if w.applyStates(res.Instalments) {
+		w.bump(fmt.Sprintf("a payment of %s", calc.FormatMoney(m.Pay.Amount)))
+	}
 	w.Contacts = res.Contacts
 	w.UpdatedAt = workflow.Now(ctx)
 	reason := ""
@@ -192,9 +204,12 @@ func (w *planWorkflow) serviceMessage(ctx workflow.Context, m Message) error {
 
 // close ends a paid-off plan: closed, credit line released, customer told.
 func (w *planWorkflow) close(ctx workflow.Context) error {
-	in := activities.ClosePlanInput{PlanID: w.PlanID, Calendar: w.Calendar, At: w.businessNow(ctx)}
+	in := activities.ClosePlanInput{PlanID: w.PlanID, Calendar: w.Calendar, At: w.businessNow(ctx), Reason: w.CloseReason}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.ClosePlan, in).Get(ctx, nil); err != nil {
 		return fmt.Errorf("close %s: %w", w.PlanID, err)
+	}
+	if w.CloseReason == "" {
+		w.CloseReason = "paid off"
 	}
 	return w.setState(ctx, plan.StateClosed)
 }
@@ -205,20 +220,7 @@ func (w *planWorkflow) close(ctx workflow.Context) error {
 // changes.
 func (w *planWorkflow) upsertProgress(ctx workflow.Context) error {
 	now := w.businessNow(ctx)
-	var next time.Time
-	dpd := 0
-	for _, in := range w.Instalments {
-		if in.settled() {
-			continue
-		}
-		due := in.Attempts[0]
-		if next.IsZero() && !due.Before(now.Add(-24*time.Hour)) {
-			next = due
-		}
-		if in.Status == plan.InstalmentOverdue && dpd == 0 {
-			dpd = int(now.Sub(due).Hours() / 24)
-		}
-	}
+	next, dpd := w.progress(now)
 	var updates []temporal.SearchAttributeUpdate
 	if !next.Equal(w.NextDue) {
 		w.NextDue = next
@@ -233,6 +235,26 @@ func (w *planWorkflow) upsertProgress(ctx workflow.Context) error {
 		return nil
 	}
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+// progress is the next due instant and the days past due of the oldest
+// overdue instalment at now.
+func (w *planWorkflow) progress(now time.Time) (time.Time, int) {
+	var next time.Time
+	dpd := 0
+	for _, in := range w.Instalments {
+		if in.settled() || len(in.Attempts) == 0 {
+			continue
+		}
+		due := in.Attempts[0]
+		if next.IsZero() && !due.Before(now.Add(-24*time.Hour)) {
+			next = due
+		}
+		if in.Status == plan.InstalmentOverdue && dpd == 0 {
+			dpd = int(now.Sub(due).Hours() / 24)
+		}
+	}
+	return next, dpd
 }
 
 // shouldContinueAsNew is true at an instalment boundary once the run's

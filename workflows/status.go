@@ -47,6 +47,12 @@ func (w *planWorkflow) status() plan.Status {
 	}
 	s.OutstandingPrincipal, s.PaidAmount, s.TotalAmount = outstanding, paid, total
 	s.DaysPastDue, s.Bucket, s.FailedDebits = w.DaysPastDue, w.Bucket, w.FailedDebits
+	s.ScheduleVersion, s.Revision, s.CloseReason = w.ScheduleVersion, w.Revision, w.CloseReason
+	s.Complaints = w.Complaints
+	if w.Awaiting != nil {
+		q := w.Awaiting.Quote
+		s.AwaitingApproval = &q
+	}
 	if len(w.Instalments) == 0 {
 		s.Bucket = ""
 	} else if s.Bucket == "" {
