@@ -565,12 +565,12 @@ func (a *Activities) ApplyChange(ctx context.Context, in ApplyInput) (ApplyResul
 }
 
 // creditInUse is the plan's share of the credit line after the change:
-// the new schedule's principal, less what is collected at confirmation.
+// the new schedule's principal, less the rows collected at confirmation.
 func creditInUse(q plan.Quote) decimal.Decimal {
 	used := decimal.Zero
-	for i, r := range q.Schedule {
-		if i == 0 && q.DueNow.IsPositive() && r.DueDate == q.AsOf {
-			continue
+	for _, r := range q.Schedule {
+		if q.DueNow.IsPositive() && r.DueDate == q.AsOf {
+			continue // collected at confirmation
 		}
 		used = used.Add(r.Principal)
 	}

@@ -420,12 +420,20 @@ func TestRequestsRefusedByStateAndBucket(t *testing.T) {
 	r := d.newRun(application(t, "app-refused", customer(t, "strong"), "12000.00", 12))
 	early := r.sendAt(30*time.Minute, plan.MsgCancel, plan.CancelRequest{RequestID: "c-early", Mode: plan.CancelLumpSum})
 	r.activeAt()
+	broke := r.sendAt(10*day, plan.MsgCancel, plan.CancelRequest{RequestID: "c-broke", Mode: plan.CancelLumpSum})
 	m2 := r.sendAt(70*day, plan.MsgCancel, plan.CancelRequest{RequestID: "c-m2", Mode: plan.CancelLumpSum})
+	pause := r.sendAt(70*day, plan.MsgHoliday, plan.HolidayRequest{RequestID: "h-m2", Periods: 1})
 	r.stopAt(71 * day)
 	r.execute()
 	r.wantCanceled()
 
 	early.wantRejected(t, "only while the plan is active")
+	if rp := broke.wantReply(t); rp.Accepted || !strings.Contains(rp.Reason, "top it up") {
+		t.Errorf("lump sum with an empty account: %+v, want refused (ability to pay)", rp)
+	}
+	if rp := pause.wantReply(t); rp.Accepted || !strings.Contains(rp.Reason, "past due first") {
+		t.Errorf("holiday while past due: %+v, want refused", rp)
+	}
 	if rp := m2.wantReply(t); rp.Accepted || !strings.Contains(rp.Reason, "M2") {
 		t.Errorf("cancellation in M2: %+v, want refused naming M2", rp)
 	}
@@ -478,4 +486,48 @@ func TestConfirmationRacingADebit(t *testing.T) {
 		t.Fatalf("plan %s, want closed", res.State)
 	}
 	d.wantBooks(r.id)
+}
+
+// Quotes that the product's rules or the plan's position refuse say why,
+// change nothing and leave no quote to confirm. All are asked at once on
+// one plan, after its first instalment (11 left, 11000.00 principal).
+func TestQuoteRefusals(t *testing.T) {
+	cases := []struct {
+		name string
+		kind string
+		req  plan.Request
+		want string
+	}{
+		{"fewer terms not fewer", plan.MsgCancel, plan.CancelRequest{RequestID: "x-1", Mode: plan.CancelFewerTerms, Terms: 11}, "fewer than the 11 instalments left"},
+		{"prepay all as part", plan.MsgPrepay, plan.PrepayRequest{RequestID: "x-2", Amount: dec("20000.00")}, "less than the remaining principal"},
+		{"restructure shorter", plan.MsgRestructure, plan.RestructureRequest{RequestID: "x-3", Terms: 6}, "lengthens the plan"},
+		{"restructure too long", plan.MsgRestructure, plan.RestructureRequest{RequestID: "x-4", Terms: 200}, "at most 60"},
+		{"instalment unreachable", plan.MsgRestructure, plan.RestructureRequest{RequestID: "x-5", MaxInstalment: dec("1.00")}, "lowest instalment reachable"},
+		{"holiday too long", plan.MsgHoliday, plan.HolidayRequest{RequestID: "x-6", Periods: 4}, "at most 3"},
+		{"no penalty owed", plan.MsgWaive, plan.WaiveRequest{RequestID: "x-7", Component: calc.ComponentPenalty, Amount: dec("10.00"), Reason: "r", Operator: "alice"}, "only 0.00 of penalty"},
+		{"waive beyond interest", plan.MsgWaive, plan.WaiveRequest{RequestID: "x-8", Component: calc.ComponentInterest, Amount: dec("99999.00"), Reason: "r", Operator: "alice"}, "of interest is owed"},
+	}
+	d := newDB(t)
+	r := funded(t, d, "app-refusals")
+	outs := make([]*outcome, len(cases))
+	for i, c := range cases {
+		outs[i] = r.sendAt(afterFirst, c.kind, c.req)
+	}
+	after := r.snapshot(afterFirst + time.Minute)
+	r.stopAt(afterFirst + 2*time.Minute)
+	r.execute()
+	r.wantCanceled()
+
+	for i, c := range cases {
+		rp := outs[i].wantReply(t)
+		if rp.Accepted || rp.Quote == nil || rp.Quote.Eligible || !strings.Contains(rp.Reason, c.want) {
+			t.Errorf("%s: reply %+v, want refused with %q and the quote", c.name, rp, c.want)
+		}
+		d.wantRequest(r.id, c.req.ID(), map[string]string{plan.MsgCancel: "cancel", plan.MsgPrepay: "early_repayment",
+			plan.MsgRestructure: "restructure", plan.MsgHoliday: "pause", plan.MsgWaive: "relief"}[c.kind],
+			map[bool]string{true: "operator", false: "customer"}[c.kind == plan.MsgWaive], "rejected")
+	}
+	if after.ScheduleVersion != 1 || after.Revision != 1 {
+		t.Errorf("after refused quotes: schedule v%d, revision %d; want v1, revision 1 (the first debit)", after.ScheduleVersion, after.Revision)
+	}
 }

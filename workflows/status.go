@@ -47,7 +47,10 @@ func (w *planWorkflow) status() plan.Status {
 	}
 	s.OutstandingPrincipal, s.PaidAmount, s.TotalAmount = outstanding, paid, total
 	s.DaysPastDue, s.Bucket, s.FailedDebits = w.DaysPastDue, w.Bucket, w.FailedDebits
-	s.ScheduleVersion, s.Revision, s.CloseReason = w.ScheduleVersion, w.Revision, w.CloseReason
+	s.ScheduleVersion, s.Revision = w.ScheduleVersion, w.Revision
+	if w.State == plan.StateClosed {
+		s.CloseReason = w.CloseReason
+	}
 	s.Complaints = w.Complaints
 	if w.Awaiting != nil {
 		q := w.Awaiting.Quote
