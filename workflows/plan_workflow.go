@@ -66,8 +66,11 @@ type Plan struct {
 	// says what the latest was.
 	Revision   int    `json:"revision"`
 	LastChange string `json:"last_change,omitempty"`
-	// Quotes are the latest quotes made (bounded by heldQuotes).
-	Quotes []HeldQuote `json:"quotes,omitempty"`
+	// Quotes are the latest quotes made (bounded by heldQuotes);
+	// QuoteReplies the request ids of the replies carrying a quote, oldest
+	// first (only the latest keep the quote's schedule).
+	Quotes       []HeldQuote `json:"quotes,omitempty"`
+	QuoteReplies []string    `json:"quote_replies,omitempty"`
 	// Awaiting is a confirmed request waiting for an operator's approval.
 	Awaiting *Awaiting `json:"awaiting,omitempty"`
 	// Changes are the confirmed schedule changes, for eligibility rules.

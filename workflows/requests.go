@@ -356,13 +356,33 @@ func (w *planWorkflow) resolve(ctx workflow.Context, m Message) error {
 	return nil
 }
 
-// replyQuote answers a change request with its quote.
+// replyQuote answers a change request with its quote. The plan's state
+// is carried for years, so only the latest heldQuotes replies keep their
+// quote's schedule (a repeat of an older request gets the quote without
+// it), and the recent replies in the status never do.
 func (w *planWorkflow) replyQuote(m Message, accepted bool, reason string, q *plan.Quote) {
 	w.reply(m, accepted, reason)
-	r := w.Replies[m.RequestID()]
+	id := m.RequestID()
+	r := w.Replies[id]
 	r.Quote, r.ScheduleVersion = q, w.ScheduleVersion
-	w.Replies[m.RequestID()] = r
-	w.Recent[len(w.Recent)-1] = r
+	w.Replies[id] = r
+	w.Recent[len(w.Recent)-1] = withoutSchedule(r)
+	w.QuoteReplies = append(w.QuoteReplies, id)
+	if len(w.QuoteReplies) > heldQuotes {
+		old := w.QuoteReplies[0]
+		w.QuoteReplies = w.QuoteReplies[1:]
+		w.Replies[old] = withoutSchedule(w.Replies[old])
+	}
+}
+
+// withoutSchedule is r with its quote's schedule left out.
+func withoutSchedule(r plan.Reply) plan.Reply {
+	if r.Quote != nil && r.Quote.Schedule != nil {
+		q := *r.Quote
+		q.Schedule = nil
+		r.Quote = &q
+	}
+	return r
 }
 
 // currentBucket is the plan's days-past-due bucket now.
