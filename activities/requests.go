@@ -219,8 +219,14 @@ func fillChange(q *plan.Quote, ch calc.Change, pos calc.Position) {
 			Charge: s.Charge, Total: s.Total, PastDue: s.PastDue.Total(),
 		}
 	}
+	left := 0
+	for _, r := range ch.Rows {
+		if !r.Holiday && !(ch.DueNow.IsPositive() && r.DueDate == q.AsOf) {
+			left++ // rows collected at confirmation are not left to pay
+		}
+	}
 	q.After = plan.Figures{
-		Instalments: countRegular(ch.Rows), Instalment: ch.Instalment, Remaining: ch.TotalPayable.Sub(ch.DueNow).Sub(pos.PaidAhead),
+		Instalments: left, Instalment: ch.Instalment, Remaining: ch.TotalPayable.Sub(ch.DueNow).Sub(pos.PaidAhead),
 		APRNominal: ch.APRNominal, APREffective: ch.APREffective,
 	}
 	if q.After.Remaining.IsNegative() {
@@ -284,6 +290,7 @@ func (a *Activities) quoteWaiver(q *plan.Quote, r plan.WaiveRequest, open []calc
 	q.After.Remaining = owed.Sub(r.Amount)
 	q.Before.Remaining = owed
 	q.Summary = fmt.Sprintf("waive %s of %s (%s)", calc.FormatMoney(r.Amount), r.Component, r.Reason)
+	q.Reason = r.Reason
 	return "", nil
 }
 
@@ -430,7 +437,7 @@ func summary(q *plan.Quote) string {
 		if q.Params.Closes {
 			return fmt.Sprintf("repay everything now: %s (early settlement charge %s)", calc.FormatMoney(q.DueNow), calc.FormatMoney(q.Fee))
 		}
-		return fmt.Sprintf("repay %s now; then %d instalments of up to %s", calc.FormatMoney(q.DueNow), n-1, calc.FormatMoney(q.Instalment))
+		return fmt.Sprintf("repay %s now; then %d instalments of up to %s", calc.FormatMoney(q.DueNow), n, calc.FormatMoney(q.Instalment))
 	case plan.MsgRestructure:
 		s := fmt.Sprintf("restructure into %d %s instalments of up to %s from %s", n, q.Params.Frequency, calc.FormatMoney(q.Instalment), firstDue(q))
 		if q.NeedsApproval {
@@ -467,8 +474,10 @@ type ApplyInput struct {
 	// At is the business instant of the confirmation.
 	At        time.Time
 	Reminders plan.Reminders
-	// ApprovalTask is the key of the approval task to close, if any.
+	// ApprovalTask is the key of the approval task to close, and Approval
+	// the operator's decision to record, when an operator approved it.
 	ApprovalTask string
+	Approval     *plan.ApprovalDecision
 }
 
 // ApplyResult is the plan after a confirmed change.
@@ -546,6 +555,11 @@ func (a *Activities) ApplyChange(ctx context.Context, in ApplyInput) (ApplyResul
 			return ApplyResult{}, classify(fmt.Errorf("close approval task %s: %w", in.ApprovalTask, err))
 		}
 	}
+	if d := in.Approval; d != nil {
+		if err := a.answer(ctx, planID, d.RequestID, requestKinds[plan.MsgApprove], "operator", d, store.RequestCompleted, map[string]string{"quote_id": q.ID, "applied": "true"}); err != nil {
+			return ApplyResult{}, err
+		}
+	}
 	body := "Your request was applied: " + q.Summary + "."
 	if res.Unallocated.IsPositive() {
 		body += fmt.Sprintf(" %s paid ahead is more than the new schedule needs and will be refunded.", calc.FormatMoney(res.Unallocated))
@@ -584,7 +598,11 @@ func (a *Activities) applyWaiver(ctx context.Context, planID uuid.UUID, p store.
 	if w == nil {
 		return ApplyResult{}, typed("InvalidInput", fmt.Errorf("apply waiver %s to plan %s: the waiver request is missing", q.ID, planID))
 	}
-	waiver := store.Waiver{PlanID: planID, Version: q.ScheduleVersion, RequestID: in.RequestID, Operator: w.Operator, Reason: w.Reason}
+	reason := w.Reason
+	if reason == "" {
+		reason = q.Reason // the confirmation may leave out what the quote gave
+	}
+	waiver := store.Waiver{PlanID: planID, Version: q.ScheduleVersion, RequestID: in.RequestID, Operator: w.Operator, Reason: reason}
 	for _, part := range q.Waived {
 		waiver.Component = string(part.Component)
 		waiver.Parts = append(waiver.Parts, store.WaiverPart{No: part.No, Amount: part.Amount})
@@ -617,9 +635,10 @@ type AwaitApprovalInput struct {
 	Calendar  Calendar
 	At        time.Time
 	// Refusal, when set, refuses the request: the task is closed and the
-	// customer told why.
+	// customer told why; Approval is the operator's decision, recorded.
 	Refusal  string
 	Operator string
+	Approval *plan.ApprovalDecision
 }
 
 // ApprovalTaskKey is the key of the operator task for a quote.
@@ -641,6 +660,11 @@ func (a *Activities) AwaitApproval(ctx context.Context, in AwaitApprovalInput) e
 		}
 		if err := a.answer(ctx, planID, in.RequestID, requestKinds[in.Quote.Kind], "customer", in.Request, store.RequestRejected, map[string]string{"reason": in.Refusal, "operator": in.Operator}); err != nil {
 			return err
+		}
+		if d := in.Approval; d != nil {
+			if err := a.answer(ctx, planID, d.RequestID, requestKinds[plan.MsgApprove], "operator", d, store.RequestCompleted, map[string]string{"quote_id": in.Quote.ID, "refused": in.Refusal}); err != nil {
+				return err
+			}
 		}
 		return a.notify(ctx, planID, cust, "refused:"+in.Quote.ID, "Your request was not approved: "+in.Refusal+".", in.Calendar, at)
 	}

@@ -347,7 +347,7 @@ func TestRestructureApprovalThroughTheAPI(t *testing.T) {
 // each quoted then confirmed, then files a complaint and resolves it.
 func TestHolidayPrepayWaiveComplaintThroughTheAPI(t *testing.T) {
 	s := startSystem(t)
-	id := s.activePlan("2000.00")
+	id := s.activePlan("5000.00")
 	base := "/v1/plans/" + id
 	before := s.planStatus(id)
 
@@ -366,16 +366,21 @@ func TestHolidayPrepayWaiveComplaintThroughTheAPI(t *testing.T) {
 		t.Errorf("holiday confirmed: schedule v%d, want v2", hc.ScheduleVersion)
 	}
 
-	// A partial early repayment of 1000.00 shortening the term.
-	pq, _ := s.mustQuote(base+"/prepay", "p-q", map[string]any{"amount": "1000.00", "reduce": "term"})
-	if !pq.Quote.DueNow.Equal(decimal.RequireFromString("1000.00")) || pq.Quote.After.Instalments >= pq.Quote.Before.Instalments {
-		t.Errorf("prepay quote: due now %s, instalments %d -> %d; want 1000.00 and fewer", pq.Quote.DueNow, pq.Quote.Before.Instalments, pq.Quote.After.Instalments)
+	// A partial early repayment of 3000.00 shortening the term: the
+	// schedule's first row is collected now, fewer instalments follow.
+	pq, _ := s.mustQuote(base+"/prepay", "p-q", map[string]any{"amount": "3000.00", "reduce": "term"})
+	if !pq.Quote.DueNow.Equal(decimal.RequireFromString("3000.00")) || len(pq.Quote.Schedule) == 0 || pq.Quote.Schedule[0].DueDate != pq.Quote.AsOf {
+		t.Fatalf("prepay quote: due now %s, schedule %+v; want 3000.00 collected on %s", pq.Quote.DueNow, pq.Quote.Schedule, pq.Quote.AsOf)
 	}
-	if pc, _ := s.mustConfirm(base+"/prepay", "p-c", map[string]any{"quote_id": pq.Quote.ID, "amount": "1000.00", "reduce": "term"}); pc.ScheduleVersion != 3 {
+	if left := len(pq.Quote.Schedule) - 1; left >= pq.Quote.Before.Instalments {
+		t.Errorf("prepay to a shorter term: %d instalments after the repayment, %d before; want fewer", left, pq.Quote.Before.Instalments)
+	}
+	if pc, _ := s.mustConfirm(base+"/prepay", "p-c", map[string]any{"quote_id": pq.Quote.ID, "amount": "3000.00", "reduce": "term"}); pc.ScheduleVersion != 3 {
 		t.Errorf("prepay confirmed: schedule v%d, want v3", pc.ScheduleVersion)
 	}
 
-	// An operator waives 20.00 of interest.
+	// An operator waives 20.00 of interest. (The confirmation repeats the
+	// reason: see TestWaiverConfirmedWithTheQuoteIDOnly.)
 	wq, _ := s.mustQuote(base+"/waive", "w-q", map[string]any{"component": "interest", "amount": "20.00", "reason": "goodwill", "operator": "alice"})
 	waived := decimal.Zero
 	for _, w := range wq.Quote.Waived {
@@ -384,7 +389,7 @@ func TestHolidayPrepayWaiveComplaintThroughTheAPI(t *testing.T) {
 	if !waived.Equal(decimal.RequireFromString("20.00")) {
 		t.Errorf("waiver quote spreads %s (%+v), want 20.00", waived, wq.Quote.Waived)
 	}
-	if wc, _ := s.mustConfirm(base+"/waive", "w-c", map[string]any{"quote_id": wq.Quote.ID, "operator": "alice"}); wc.ScheduleVersion != 3 {
+	if wc, _ := s.mustConfirm(base+"/waive", "w-c", map[string]any{"quote_id": wq.Quote.ID, "operator": "alice", "reason": "goodwill"}); wc.ScheduleVersion != 3 {
 		t.Errorf("waiver confirmed: schedule v%d, want v3 (a waiver keeps the schedule)", wc.ScheduleVersion)
 	}
 
@@ -420,10 +425,113 @@ func TestHolidayPrepayWaiveComplaintThroughTheAPI(t *testing.T) {
 			 ('complaint', 'cp-1'), ('complaint_resolution', 'rs-1'))`, 8},
 		{"waiver by alice", `SELECT count(*) FROM (SELECT sum(amount) s FROM waivers WHERE plan_id = $1 AND operator = 'alice' AND component = 'interest') w WHERE s = 20.00`, 1},
 		{"waived on v3", `SELECT count(*) FROM (SELECT sum(waived_interest) s FROM instalments WHERE plan_id = $1 AND schedule_version = 3) w WHERE s = 20.00`, 1},
-		{"prepayment debited", `SELECT count(*) FROM account_entries e JOIN plans p ON p.funding_account_id = e.account_id WHERE p.id = $1 AND e.kind = 'debit' AND e.amount = 1000.00`, 1},
+		{"prepayment debited", `SELECT count(*) FROM account_entries e JOIN plans p ON p.funding_account_id = e.account_id WHERE p.id = $1 AND e.kind = 'debit' AND e.amount = 3000.00`, 1},
 		{"complaint resolved", `SELECT count(*) FROM complaints WHERE plan_id = $1 AND request_id = 'cp-1' AND status = 'resolved' AND resolution = 'one call a day at most'`, 1},
 		{"complaint task done", `SELECT count(*) FROM tasks WHERE plan_id = $1 AND kind = 'complaint' AND status = 'done'`, 1},
 		{"resolution sent to the customer", `SELECT count(*) FROM contacts WHERE plan_id = $1 AND contact_key LIKE '%resolved:cp-1%'`, 1},
 	})
 	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(uuid.MustParse(id)), "requests-holiday-prepay-waive-complaint")
+}
+
+// postWithin is post with a deadline: it returns an error when the API
+// has not answered within d.
+func (s *system) postWithin(d time.Duration, path, idemKey string, body any) (int, json.RawMessage, error) {
+	s.t.Helper()
+	raw, err := json.Marshal(body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req, err := http.NewRequest("POST", s.http.URL+path, strings.NewReader(string(raw)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	resp, err := (&http.Client{Timeout: d}).Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return resp.StatusCode, nil, err
+	}
+	return resp.StatusCode, out, nil
+}
+
+// stuckOn describes the plan's pending activities: what it is retrying
+// and why.
+func (s *system) stuckOn(id string) string {
+	s.t.Helper()
+	desc, err := s.client.DescribeWorkflowExecution(context.Background(), plan.WorkflowID(uuid.MustParse(id)), "")
+	if err != nil {
+		return "describe: " + err.Error()
+	}
+	var parts []string
+	for _, pa := range desc.PendingActivities {
+		msg := ""
+		if f := pa.GetLastFailure(); f != nil {
+			msg = f.GetMessage()
+		}
+		parts = append(parts, fmt.Sprintf("%s attempt %d: %s", pa.GetActivityType().GetName(), pa.GetAttempt(), msg))
+	}
+	if len(parts) == 0 {
+		return "no pending activity"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// TestWaiverConfirmedWithTheQuoteIDOnly confirms a waiver the way the API
+// documents a confirmation ({"quote_id": ...}, with the operator the
+// request needs) and `starter waive --quote` prints it (`--confirm ID
+// --operator NAME`): without repeating the reason, which the request's
+// validation allows. The plan must answer, and apply the waiver with the
+// reason given with the quote.
+func TestWaiverConfirmedWithTheQuoteIDOnly(t *testing.T) {
+	s := startSystem(t)
+	id := s.activePlan("")
+	path := "/v1/plans/" + id + "/waive"
+	wq, _ := s.mustQuote(path, "w-q", map[string]any{"component": "interest", "amount": "20.00", "reason": "goodwill", "operator": "alice"})
+
+	code, raw, err := s.postWithin(5*time.Second, path, "w-c", map[string]any{"quote_id": wq.Quote.ID, "operator": "alice"})
+	if err != nil {
+		t.Fatalf("confirming waiver quote %s with its id (no reason repeated): no answer in 5s (%v); the plan is stuck retrying: %s", wq.Quote.ID, err, s.stuckOn(id))
+	}
+	var reply plan.Reply
+	_ = json.Unmarshal(raw, &reply)
+	if code != http.StatusOK || !reply.Accepted {
+		t.Fatalf("confirming waiver quote %s with its id: %d %s, want 200 accepted", wq.Quote.ID, code, raw)
+	}
+	s.wantRows(id, []rowCheck{
+		{"waiver with the quote's reason", `SELECT count(*) FROM (SELECT sum(amount) s FROM waivers WHERE plan_id = $1 AND reason = 'goodwill') w WHERE s = 20.00`, 1},
+	})
+}
+
+// TestPrepayQuoteAfterFigures checks the quote's "after" figures of a
+// partial repayment describe the plan left once the money due now is
+// paid, as its remaining and its summary do: the settlement row collected
+// now (the schedule's first row, due on as_of) is not one of the
+// instalments left.
+func TestPrepayQuoteAfterFigures(t *testing.T) {
+	s := startSystem(t)
+	id := s.activePlan("5000.00")
+	pq, _ := s.mustQuote("/v1/plans/"+id+"/prepay", "p-q", map[string]any{"amount": "3000.00", "reduce": "term"})
+	q := pq.Quote
+	if len(q.Schedule) < 2 || q.Schedule[0].DueDate != q.AsOf || !q.Schedule[0].Payment.Equal(q.DueNow) {
+		t.Fatalf("prepay quote schedule %+v, want the repayment due now first", q.Schedule)
+	}
+	left, remaining := 0, decimal.Zero
+	for _, r := range q.Schedule[1:] {
+		left++
+		remaining = remaining.Add(r.Payment)
+	}
+	if !q.After.Remaining.Equal(remaining) {
+		t.Errorf("after.remaining %s, want %s (what the instalments after the repayment collect)", q.After.Remaining, remaining)
+	}
+	if q.After.Instalments != left {
+		t.Errorf("after.instalments %d, want %d: the quote (%q) leaves %d instalments of %s after the repayment collected now, down from %d, but says %d (the repayment counted as an instalment)",
+			q.After.Instalments, left, q.Summary, left, q.After.Instalment, q.Before.Instalments, q.After.Instalments)
+	}
 }

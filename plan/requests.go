@@ -493,8 +493,11 @@ type Quote struct {
 	RequestID string `json:"request_id"`
 	// TermsKey identifies the terms quoted (ChangeRequest.TermsKey).
 	TermsKey string `json:"terms_key"`
-	// Summary says in words what confirming does.
+	// Summary says in words what confirming does; Reason is the reason
+	// given with the request (a waiver's applies even when the
+	// confirmation leaves it out).
 	Summary string `json:"summary"`
+	Reason  string `json:"reason,omitempty"`
 	// Eligible is false when the request is refused; Refusal says why.
 	Eligible bool   `json:"eligible"`
 	Refusal  string `json:"refusal,omitempty"`

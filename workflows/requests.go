@@ -165,7 +165,7 @@ func (w *planWorkflow) change(ctx workflow.Context, m Message) error {
 	if held.NeedsApproval {
 		return w.awaitApproval(ctx, m, held)
 	}
-	return w.apply(ctx, m, held, req.ID(), m.ChangeMessage, "customer", "")
+	return w.apply(ctx, m, held, req.ID(), m.ChangeMessage, "customer", nil)
 }
 
 // makeQuote asks the calculator what the request would do.
@@ -247,7 +247,7 @@ func (w *planWorkflow) approve(ctx workflow.Context, m Message) error {
 	if refusal != "" {
 		in := activities.AwaitApprovalInput{
 			PlanID: w.PlanID, Quote: aw.Quote, RequestID: aw.RequestID, Request: aw.Request,
-			Calendar: w.Calendar, At: w.businessNow(ctx), Refusal: refusal, Operator: d.Operator,
+			Calendar: w.Calendar, At: w.businessNow(ctx), Refusal: refusal, Operator: d.Operator, Approval: &d,
 		}
 		if err := workflow.ExecuteActivity(withStore(ctx), act.AwaitApproval, in).Get(ctx, nil); err != nil {
 			return fmt.Errorf("refuse %s on %s: %w", aw.Quote.ID, w.PlanID, err)
@@ -256,15 +256,18 @@ func (w *planWorkflow) approve(ctx workflow.Context, m Message) error {
 		return nil
 	}
 	held := &HeldQuote{Quote: aw.Quote}
-	return w.apply(ctx, m, held, aw.RequestID, aw.Request, "operator:"+d.Operator, activities.ApprovalTaskKey(w.PlanID, aw.Quote.ID))
+	return w.apply(ctx, m, held, aw.RequestID, aw.Request, "operator:"+d.Operator, &d)
 }
 
 // apply applies a confirmed quote and replies to m.
-func (w *planWorkflow) apply(ctx workflow.Context, m Message, held *HeldQuote, requestID string, req activities.ChangeMessage, actor, task string) error {
+func (w *planWorkflow) apply(ctx workflow.Context, m Message, held *HeldQuote, requestID string, req activities.ChangeMessage, actor string, approval *plan.ApprovalDecision) error {
 	q := held.Quote
 	in := activities.ApplyInput{
 		PlanID: w.PlanID, Quote: q, RequestID: requestID, Request: req, Actor: actor, Calendar: w.Calendar,
-		At: w.businessNow(ctx), Reminders: w.App.Settings.ReminderOffsets(), ApprovalTask: task,
+		At: w.businessNow(ctx), Reminders: w.App.Settings.ReminderOffsets(), Approval: approval,
+	}
+	if approval != nil {
+		in.ApprovalTask = activities.ApprovalTaskKey(w.PlanID, q.ID)
 	}
 	var res activities.ApplyResult
 	if err := workflow.ExecuteActivity(withStore(ctx), act.ApplyChange, in).Get(ctx, &res); err != nil {
