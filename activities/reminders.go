@@ -142,6 +142,15 @@ func (a *Activities) queueReminders(ctx context.Context, p store.Plan, cust stor
 	}
 
 	if risky {
+		// An agent's call is collection contact, which an open complaint
+		// pauses.
+		paused, err := a.contactPaused(ctx, p, cal.real(now))
+		if err != nil {
+			return time.Time{}, err
+		}
+		risky = !paused
+	}
+	if risky {
 		key := fmt.Sprintf("%s:alert:v%d:%d", p.ID, version, next.No)
 		if _, ok := queued[key]; !ok {
 			at := clock.At(due.AddDays(-alertDays), loc, alertHour, 0)

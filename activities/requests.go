@@ -71,6 +71,9 @@ type QuoteInput struct {
 	Changes []ChangeRecord
 	// MonthlyIncome is the customer's, for the ability-to-pay check.
 	MonthlyIncome decimal.Decimal
+	// Params are the terms of the current schedule when a change made it
+	// (nil: the agreement's).
+	Params *plan.ChangeParams
 }
 
 // requestKinds maps message names to the kinds the requests table knows.
@@ -113,7 +116,7 @@ func (a *Activities) QuoteChange(ctx context.Context, in QuoteInput) (plan.Quote
 		DueNow: decimal.Zero, Fee: decimal.Zero, Capitalised: decimal.Zero, PaidAhead: decimal.Zero,
 		Penalty: decimal.Zero, Instalment: decimal.Zero, TotalPayable: decimal.Zero,
 	}
-	terms, cadence, err := planTerms(p, in.Cadence)
+	terms, cadence, err := planTerms(p, in.Cadence, in.Params)
 	if err != nil {
 		return plan.Quote{}, err
 	}
@@ -195,6 +198,7 @@ func (a *Activities) quote(ctx context.Context, q *plan.Quote, in QuoteInput, p 
 			return fmt.Sprintf("a plan can pause at most %d instalments in all; %d are used", rules.HolidayMaxPeriods, used), nil
 		}
 		ch, err = calc.Holiday(pos, r.Periods, rules.HolidayInterest)
+		q.Params.Paused = r.Periods
 	case plan.WaiveRequest:
 		return a.quoteWaiver(q, r, open)
 	}
@@ -233,6 +237,10 @@ func fillChange(q *plan.Quote, ch calc.Change, pos calc.Position) {
 		q.After.Remaining = decimal.Zero
 	}
 	q.Params.Method, q.Params.AnnualRate, q.Params.MonthlyFeeRate = ch.Method, ch.AnnualRate, ch.MonthlyFeeRate
+	if q.Params.Cancels {
+		// The instalment arrangement ends: no further interest or fee.
+		q.Params.Method, q.Params.AnnualRate, q.Params.MonthlyFeeRate = calc.MethodZero, decimal.Zero, decimal.Zero
+	}
 	q.Params.Frequency, q.Params.CadenceStart = ch.Cadence.Frequency, ch.Cadence.Start
 	q.Summary = summary(q)
 }
@@ -261,7 +269,21 @@ func (a *Activities) ableToPay(ctx context.Context, q *plan.Quote, in QuoteInput
 			return fmt.Sprintf("the new instalment of %s would be more than %s of your monthly income (%s): choose more instalments", calc.FormatMoney(q.Instalment), rules.MaxIncomeShare.Shift(2).String()+"%", calc.FormatMoney(limit)), nil
 		}
 	}
-	if q.After.APRNominal.IsPositive() {
+	if q.Kind == plan.MsgCancel && !q.DueNow.IsPositive() && q.After.Instalments <= 1 {
+		// A lump sum at the next due date: the customer must be able to
+		// pay it by then.
+		acct, err := a.Store.GetAccount(ctx, p.FundingAccountID)
+		if err != nil {
+			return "", classify(fmt.Errorf("load funding account of plan %s: %w", p.ID, err))
+		}
+		can := acct.Balance.Add(calc.RoundMoney(in.MonthlyIncome.Mul(rules.MaxIncomeShare)))
+		if q.TotalPayable.GreaterThan(can) {
+			return fmt.Sprintf("a lump sum of %s on %s is more than your account (%s) and %s of a month's income can cover: choose fewer terms", calc.FormatMoney(q.TotalPayable), firstDue(q), calc.FormatMoney(acct.Balance), rules.MaxIncomeShare.Shift(2).String()+"%"), nil
+		}
+	}
+	// The legal cap applies to a schedule that goes on, not to settling
+	// one: a settlement's charge over a short time shows as a high rate.
+	if q.After.APRNominal.IsPositive() && !q.Params.Closes && !q.Params.Cancels {
 		if _, err := a.policy().RateCap.Check(q.After.APRNominal); err != nil {
 			return fmt.Sprintf("the new schedule would cost %s%% a year, above the legal cap", q.After.APRNominal.StringFixed(2)), nil
 		}
@@ -296,7 +318,7 @@ func (a *Activities) quoteWaiver(q *plan.Quote, r plan.WaiveRequest, open []calc
 
 // planTerms returns the plan's contract terms and the cadence of its
 // current schedule (given, or the agreement's).
-func planTerms(p store.Plan, cadence calc.Cadence) (calc.Terms, calc.Cadence, error) {
+func planTerms(p store.Plan, cadence calc.Cadence, params *plan.ChangeParams) (calc.Terms, calc.Cadence, error) {
 	if p.Terms == nil {
 		return calc.Terms{}, calc.Cadence{}, typed("InvalidInput", fmt.Errorf("plan %s has no terms: it is %s", p.ID, p.State))
 	}
@@ -304,6 +326,13 @@ func planTerms(p store.Plan, cadence calc.Cadence) (calc.Terms, calc.Cadence, er
 		Method: calc.Method(p.Terms.Method), Principal: p.Terms.Principal, Terms: p.Terms.Terms,
 		AnnualRate: p.Terms.AnnualRate, MonthlyFeeRate: p.Terms.FeeRate, FeeUpfront: p.Terms.FeeUpfront,
 		Frequency: calc.Frequency(p.Terms.Frequency), Start: calc.DateOf(p.Terms.StartDate),
+	}
+	if params != nil {
+		// A change's schedule has its own terms: a fee charged up front is
+		// not charged again, a cancelled arrangement charges no interest,
+		// a restructure may have changed the frequency.
+		t.Method, t.AnnualRate, t.MonthlyFeeRate, t.FeeUpfront = params.Method, params.AnnualRate, params.MonthlyFeeRate, false
+		t.Frequency = params.Frequency
 	}
 	if t.Frequency == "" {
 		t.Frequency = calc.Monthly
@@ -326,11 +355,17 @@ func position(rows []store.Instalment, asOf calc.Date, terms calc.Terms, cadence
 		open = append(open, calc.OpenInstalment{No: r.No, DueDate: calc.DateOf(r.DueDate), Owed: r.Owed})
 	}
 	for _, r := range rows {
-		switch r.Status {
-		case store.InstalmentPaid, store.InstalmentWaived, store.InstalmentSuperseded:
-			continue
-		}
 		due := calc.DateOf(r.DueDate)
+		switch r.Status {
+		case store.InstalmentWaived, store.InstalmentSuperseded:
+			continue
+		case store.InstalmentPaid:
+			if due.Before(asOf) {
+				continue
+			}
+			// Paid ahead in full: still the current period (or a later
+			// one), its money re-applied to the new schedule.
+		}
 		if pos.FirstNo == 0 || r.No < pos.FirstNo {
 			pos.FirstNo = r.No
 		}
@@ -343,9 +378,11 @@ func position(rows []store.Instalment, asOf calc.Date, terms calc.Terms, cadence
 			})
 			continue
 		}
+		// What was waived on it is not owed again.
+		interest, fee := r.Interest.Sub(r.WaivedInterest), r.Fee.Sub(r.WaivedFee)
 		pos.Future = append(pos.Future, calc.Row{
-			No: r.No, DueDate: due, Principal: r.Principal, Interest: r.Interest, Fee: r.Fee, Payment: r.Payment,
-			Balance: r.BalanceAfter, Holiday: r.Holiday,
+			No: r.No, DueDate: due, Principal: r.Principal, Interest: interest, Fee: fee,
+			Payment: r.Principal.Add(interest).Add(fee), Balance: r.BalanceAfter, Holiday: r.Holiday,
 		})
 		pos.PaidAhead = pos.PaidAhead.Add(r.PaidPrincipal).Add(r.PaidInterest).Add(r.PaidFee).Add(r.PaidPenalty)
 	}

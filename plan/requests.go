@@ -587,4 +587,6 @@ type ChangeParams struct {
 	// Cancels is true for a cancellation (the plan's end is recorded as
 	// cancelled and settled).
 	Cancels bool `json:"cancels,omitempty"`
+	// Paused is the number of instalments a payment holiday pauses.
+	Paused int `json:"paused,omitempty"`
 }

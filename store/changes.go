@@ -91,8 +91,9 @@ type ChangeResult struct {
 }
 
 // paidAheadStatuses are the statuses of the rows whose allocations a
-// schedule change moves.
-var paidAheadStatuses = []string{InstalmentPending, InstalmentDue, InstalmentPartiallyPaid}
+// schedule change moves (rows due on or after the change's date, paid in
+// full ahead of time included).
+var paidAheadStatuses = []string{InstalmentPending, InstalmentDue, InstalmentPartiallyPaid, InstalmentPaid}
 
 // ApplyScheduleChange replaces a plan's schedule with version c.Version in
 // one transaction:
@@ -457,8 +458,11 @@ func releasePaidAhead(ctx context.Context, tx pgx.Tx, planID, customerID uuid.UU
 	slices.Sort(order)
 	for _, no := range order {
 		d := rows[no]
+		// A row paid ahead in full is open again (then superseded).
 		if _, err := tx.Exec(ctx, `UPDATE instalments SET paid_penalty = paid_penalty - $4, paid_fee = paid_fee - $5,
-				paid_interest = paid_interest - $6, paid_principal = paid_principal - $7, updated_at = now()
+				paid_interest = paid_interest - $6, paid_principal = paid_principal - $7, updated_at = now(),
+				status = CASE WHEN status = 'paid' THEN 'partially_paid' ELSE status END,
+				paid_at = CASE WHEN status = 'paid' THEN NULL ELSE paid_at END
 			WHERE plan_id = $1 AND schedule_version = $2 AND no = $3`,
 			planID, version, no, d.penalty, d.fee, d.interest, d.principal); err != nil {
 			return nil, fmt.Errorf("instalment v%d #%d: %w", version, no, classify(err))

@@ -131,9 +131,9 @@ func TestScheduleChangeMovesPaidAhead(t *testing.T) {
 	for _, tc := range []struct {
 		asOf time.Time
 		want string
-	}{{asOf, "470"}, {day(2025, 3, 1), "470"}, {day(2025, 3, 2), "0"}, {day(2025, 1, 1), "470"}} {
+	}{{asOf, "470"}, {day(2025, 3, 1), "470"}, {day(2025, 3, 2), "0"}, {day(2025, 1, 1), "1500"}} {
 		if got := must(s.PaidAhead(ctx, f.plan.ID, tc.asOf))(t); !got.Equal(dec(tc.want)) {
-			t.Fatalf("PaidAhead as of %s = %s, want %s (instalment 2, due 2025-03-01, is ahead on its due date)",
+			t.Fatalf("PaidAhead as of %s = %s, want %s (instalment 2, due 2025-03-01, is ahead on its due date; instalment 1, paid in full, is ahead before 2025-02-01)",
 				tc.asOf.Format(time.DateOnly), got, tc.want)
 		}
 	}

@@ -76,8 +76,10 @@ type Plan struct {
 	// Changes are the confirmed schedule changes, for eligibility rules.
 	Changes []activities.ChangeRecord `json:"changes,omitempty"`
 	// Cadence is the current schedule's due-date cadence (zero: the
+	// agreement's); Params its terms when a change made it (nil: the
 	// agreement's).
-	Cadence calc.Cadence `json:"cadence"`
+	Cadence calc.Cadence       `json:"cadence"`
+	Params  *plan.ChangeParams `json:"params,omitempty"`
 	// Complaints are the open complaints.
 	Complaints []plan.Complaint `json:"complaints,omitempty"`
 	// CloseReason says how the plan ended once closed.

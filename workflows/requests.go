@@ -14,8 +14,8 @@ import (
 // HeldQuote is a quote the plan keeps until it is confirmed, goes stale or
 // expires; ConfirmedBy is the request that confirmed it.
 type HeldQuote struct {
-	plan.Quote
-	ConfirmedBy string `json:"confirmed_by,omitempty"`
+	Quote       plan.Quote `json:"quote"`
+	ConfirmedBy string     `json:"confirmed_by,omitempty"`
 }
 
 // Awaiting is a confirmed request that waits for an operator's approval.
@@ -109,7 +109,7 @@ func (w *planWorkflow) checkResolve(r plan.Request) error {
 
 func (w *planWorkflow) heldQuote(id string) *HeldQuote {
 	for i := range w.Quotes {
-		if w.Quotes[i].ID == id {
+		if w.Quotes[i].Quote.ID == id {
 			return &w.Quotes[i]
 		}
 	}
@@ -162,7 +162,7 @@ func (w *planWorkflow) change(ctx workflow.Context, m Message) error {
 		w.replyQuote(m, false, reason, &held.Quote)
 		return nil
 	}
-	if held.NeedsApproval {
+	if held.Quote.NeedsApproval {
 		return w.awaitApproval(ctx, m, held)
 	}
 	return w.apply(ctx, m, held, req.ID(), m.ChangeMessage, "customer", nil)
@@ -173,7 +173,7 @@ func (w *planWorkflow) makeQuote(ctx workflow.Context, m Message, req plan.Chang
 	in := activities.QuoteInput{
 		PlanID: w.PlanID, Version: w.ScheduleVersion, Revision: w.Revision, Request: m.ChangeMessage,
 		Calendar: w.Calendar, At: w.businessNow(ctx), Bucket: w.currentBucket(ctx), Cadence: w.Cadence,
-		Changes: w.Changes, MonthlyIncome: w.App.Customer.MonthlyIncome,
+		Changes: w.Changes, MonthlyIncome: w.App.Customer.MonthlyIncome, Params: w.Params,
 	}
 	var q plan.Quote
 	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.QuoteChange, in).Get(ctx, &q); err != nil {
@@ -195,19 +195,20 @@ func (w *planWorkflow) makeQuote(ctx workflow.Context, m Message, req plan.Chang
 
 // stale says why a held quote cannot be confirmed by req, "" when it can.
 func (w *planWorkflow) stale(ctx workflow.Context, held *HeldQuote, req plan.ChangeRequest) string {
+	q := held.Quote
 	switch {
-	case held.Kind != req.Kind():
-		return fmt.Sprintf("quote %s is for %s, not %s", held.ID, held.Kind, req.Kind())
-	case req.TermsKey() != "" && req.TermsKey() != held.TermsKey:
-		return fmt.Sprintf("quote %s was made for other terms: confirm it with the terms quoted, or ask for a new quote", held.ID)
+	case q.Kind != req.Kind():
+		return fmt.Sprintf("quote %s is for %s, not %s", q.ID, q.Kind, req.Kind())
+	case req.TermsKey() != "" && req.TermsKey() != q.TermsKey:
+		return fmt.Sprintf("quote %s was made for other terms: confirm it with the terms quoted, or ask for a new quote", q.ID)
 	case held.ConfirmedBy != "":
-		return fmt.Sprintf("quote %s was already confirmed by request %s", held.ID, held.ConfirmedBy)
+		return fmt.Sprintf("quote %s was already confirmed by request %s", q.ID, held.ConfirmedBy)
 	case w.Awaiting != nil:
 		return fmt.Sprintf("request %s is waiting for an operator's approval; confirm again once it is decided", w.Awaiting.RequestID)
-	case held.Revision != w.Revision:
-		return fmt.Sprintf("quote %s is stale: the plan changed since it was made (%s); ask for a new quote", held.ID, w.LastChange)
-	case w.businessNow(ctx).After(held.ExpiresAt):
-		return fmt.Sprintf("quote %s expired at %s; ask for a new quote", held.ID, held.ExpiresAt.Format(time.RFC3339))
+	case q.Revision != w.Revision:
+		return fmt.Sprintf("quote %s is stale: the plan changed since it was made (%s); ask for a new quote", q.ID, w.LastChange)
+	case w.businessNow(ctx).After(q.ExpiresAt):
+		return fmt.Sprintf("quote %s expired at %s; ask for a new quote", q.ID, q.ExpiresAt.Format(time.RFC3339))
 	}
 	return ""
 }
@@ -219,7 +220,7 @@ func (w *planWorkflow) awaitApproval(ctx workflow.Context, m Message, held *Held
 		Calendar: w.Calendar, At: w.businessNow(ctx),
 	}
 	if err := workflow.ExecuteActivity(withStore(ctx), act.AwaitApproval, in).Get(ctx, nil); err != nil {
-		return fmt.Errorf("record %s awaiting approval on %s: %w", held.ID, w.PlanID, err)
+		return fmt.Errorf("record %s awaiting approval on %s: %w", held.Quote.ID, w.PlanID, err)
 	}
 	held.ConfirmedBy = m.RequestID()
 	w.Awaiting = &Awaiting{Quote: held.Quote, RequestID: m.RequestID(), Request: m.ChangeMessage}
@@ -242,6 +243,8 @@ func (w *planWorkflow) approve(ctx workflow.Context, m Message) error {
 		refusal = d.Reason
 	case aw.Quote.Revision != w.Revision:
 		refusal = fmt.Sprintf("the plan changed after the request was confirmed (%s); please ask for a new quote", w.LastChange)
+	case w.businessNow(ctx).After(aw.Quote.ExpiresAt):
+		refusal = fmt.Sprintf("the quote expired at %s before it was approved; please ask for a new quote", aw.Quote.ExpiresAt.Format(time.RFC3339))
 	}
 	w.Awaiting = nil
 	if refusal != "" {
@@ -285,14 +288,10 @@ func (w *planWorkflow) apply(ctx workflow.Context, m Message, held *HeldQuote, r
 		w.applyStates(res.Instalments)
 	} else {
 		w.replaceSchedule(res)
-		periods := 0
-		for _, r := range q.Schedule {
-			if r.Holiday {
-				periods++
-			}
-		}
-		w.Changes = append(w.Changes, activities.ChangeRecord{Kind: q.Kind, AsOf: q.AsOf, Periods: periods})
+		w.Changes = append(w.Changes, activities.ChangeRecord{Kind: q.Kind, AsOf: q.AsOf, Periods: q.Params.Paused})
 		w.Cadence = calc.Cadence{Start: q.Params.CadenceStart, Frequency: q.Params.Frequency}
+		params := q.Params
+		w.Params = &params
 		switch {
 		case q.Params.Cancels:
 			w.CloseReason = "cancelled and settled"

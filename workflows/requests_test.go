@@ -531,3 +531,83 @@ func TestQuoteRefusals(t *testing.T) {
 		t.Errorf("after refused quotes: schedule v%d, revision %d; want v1, revision 1 (the first debit)", after.ScheduleVersion, after.Revision)
 	}
 }
+
+// Paying the next instalment in full ahead of its due date does not make
+// settling dearer: the settlement is the same as without paying ahead,
+// less what was paid (the paid instalment is still the current period).
+func TestSettlementAfterPayingAheadInFull(t *testing.T) {
+	d := newDB(t)
+	r := funded(t, d, "app-ahead")
+	before := r.snapshot(afterFirst)
+	pay := r.payAt(afterFirst+time.Minute, "ahead-1", func(st plan.Status) decimal.Decimal { return st.NextDueAmount })
+	quote := r.sendAt(afterFirst+time.Hour, plan.MsgPrepay, plan.PrepayRequest{RequestID: "ahead-q"})
+	r.stopAt(afterFirst + 2*time.Hour)
+	r.execute()
+	r.wantCanceled()
+
+	paid := pay.wantReply(t)
+	if !paid.Accepted {
+		t.Fatalf("payment refused: %s", paid.Reason)
+	}
+	want, err := calc.QuoteSettlement(openFromStatus(*before), before.BusinessDate, calc.SettlementTerms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := quote.wantReply(t).Quote
+	if q == nil || !q.Eligible {
+		t.Fatalf("quote %+v, want eligible", q)
+	}
+	if got := q.DueNow.Add(q.PaidAhead); !got.Equal(want.Total) || !q.PaidAhead.Equal(before.NextDueAmount) {
+		t.Errorf("due now %s + paid ahead %s = %s, want the settlement without paying ahead %s (paid ahead %s)",
+			q.DueNow, q.PaidAhead, got, want.Total, before.NextDueAmount)
+	}
+}
+
+// Interest waived on an instalment not yet due is not charged again when
+// the plan is settled.
+func TestWaivedInterestIsNotChargedAgainAtSettlement(t *testing.T) {
+	d := newDB(t)
+	r := funded(t, d, "app-waive-settle")
+	before := r.snapshot(afterFirst)
+	waive := r.sendAt(afterFirst+time.Minute, plan.MsgWaive, plan.WaiveRequest{RequestID: "ws-q", Component: calc.ComponentInterest, Amount: dec("30.00"), Reason: "goodwill", Operator: "alice"})
+	r.confirmAt(afterFirst+2*time.Minute, waive, plan.MsgWaive, func(id string) any {
+		return plan.WaiveRequest{RequestID: "ws-c", QuoteID: id, Operator: "alice"}
+	})
+	quote := r.sendAt(afterFirst+time.Hour, plan.MsgPrepay, plan.PrepayRequest{RequestID: "ws-p"})
+	r.stopAt(afterFirst + 2*time.Hour)
+	r.execute()
+	r.wantCanceled()
+
+	want, err := calc.QuoteSettlement(openFromStatus(*before), before.BusinessDate, calc.SettlementTerms{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := quote.wantReply(t).Quote
+	if q == nil || !q.DueNow.Equal(want.Total.Sub(dec("30.00"))) {
+		t.Fatalf("settlement after waiving 30.00 of the current interest: %+v, want %s", q, want.Total.Sub(dec("30.00")))
+	}
+}
+
+// After a restructure to quarterly instalments the plan still takes
+// requests: the next quote uses the new schedule's terms.
+func TestRequestsAfterAFrequencyChange(t *testing.T) {
+	d := newDB(t)
+	r := funded(t, d, "app-quarterly")
+	quote := r.sendAt(afterFirst, plan.MsgRestructure, plan.RestructureRequest{RequestID: "fq-q", Frequency: calc.Quarterly, Terms: 5})
+	r.confirmAt(afterFirst+time.Hour, quote, plan.MsgRestructure, func(id string) any { return plan.RestructureRequest{RequestID: "fq-c", QuoteID: id} })
+	prepay := r.sendAt(afterFirst+2*time.Hour, plan.MsgPrepay, plan.PrepayRequest{RequestID: "fq-p", Amount: dec("1000.00")})
+	r.execute()
+	res := r.result()
+
+	q := quote.wantReply(t).Quote
+	if q == nil || !q.Eligible || q.Params.Frequency != calc.Quarterly {
+		t.Fatalf("quarterly restructure quote %+v", q)
+	}
+	if p := prepay.wantReply(t); p.Quote == nil || !p.Quote.Eligible || p.Quote.Params.Frequency != calc.Quarterly {
+		t.Errorf("a prepayment quote after the change: %+v, want eligible on the quarterly schedule", p)
+	}
+	if res.State != plan.StateClosed {
+		t.Fatalf("plan %s, want closed", res.State)
+	}
+	d.wantBooks(r.id)
+}
