@@ -3,12 +3,14 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -376,5 +378,28 @@ func checkErrorBody(t *testing.T, code int, raw []byte, status int, errCode, say
 	}
 	if code != status || e.Error.Code != errCode || !strings.Contains(e.Error.Message, says) {
 		t.Fatalf("status %d code %q message %q; want %d %q mentioning %q", code, e.Error.Code, e.Error.Message, status, errCode, says)
+	}
+}
+
+// slowDoor never answers a cancellation: the plan is busy (an activity
+// retrying, say).
+type slowDoor struct{ *fakeDoor }
+
+func (d slowDoor) Cancel(ctx context.Context, _ string, _ plan.CancelRequest) (plan.Reply, error) {
+	<-ctx.Done()
+	return plan.Reply{}, errors.New("update did not complete: " + ctx.Err().Error())
+}
+
+// A plan that does not answer in time gets a 504 telling the caller to
+// retry with the same Idempotency-Key, not a request held open for ever.
+func TestRequestTimeout(t *testing.T) {
+	srv := api.New(slowDoor{&fakeDoor{}}, nil)
+	srv.Timeout = 50 * time.Millisecond
+	req := httptest.NewRequest(http.MethodPost, "/v1/plans/"+uuid.NewString()+"/cancel", strings.NewReader(`{"mode": "lump-sum"}`))
+	req.Header.Set("Idempotency-Key", "slow-1")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusGatewayTimeout || !strings.Contains(rec.Body.String(), "same Idempotency-Key") {
+		t.Fatalf("status %d body %s, want 504 asking to retry with the same key", rec.Code, rec.Body)
 	}
 }

@@ -48,6 +48,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -84,9 +85,11 @@ const MaxBodyBytes = 64 << 10
 
 // Server serves the API.
 type Server struct {
-	door Door
-	log  *slog.Logger
-	mux  *http.ServeMux
+	// Timeout bounds every request (zero: DefaultTimeout).
+	Timeout time.Duration
+	door    Door
+	log     *slog.Logger
+	mux     *http.ServeMux
 }
 
 // New returns the API's handler over door.
@@ -148,8 +151,19 @@ func New(door Door, log *slog.Logger) *Server {
 
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
 }
+
+// DefaultTimeout is how long a request waits for a plan's answer before it
+// is answered 504: the request is not lost (the plan still processes it),
+// and a retry with the same Idempotency-Key gets its answer.
+const DefaultTimeout = 30 * time.Second
 
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	var app plan.Application
@@ -420,7 +434,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "not_found", "no plan "+r.PathValue("id"))
 	case errors.As(err, &rejected):
 		writeError(w, http.StatusConflict, "conflict", rejected.Reason)
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), r.Context().Err() != nil:
 		writeError(w, http.StatusGatewayTimeout, "timeout", "the plan did not answer in time; retry with the same Idempotency-Key")
 	default:
 		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
