@@ -26,6 +26,7 @@ var wantTables = []string{
 	"applications", "assessments", "offers", "plans", "agreements",
 	"schedule_versions", "instalments", "debit_attempts", "payments", "payment_allocations",
 	"requests", "contacts", "outbox", "complaints", "tasks", "audit_log", "waivers",
+	"promises", "collection_actions", "referral_decisions", "grace_extensions", "write_offs",
 }
 
 func connect(t *testing.T, url string) *pgx.Conn {
