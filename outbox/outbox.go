@@ -273,7 +273,8 @@ func (d *Dispatcher) retry(ctx, bctx context.Context, log *slog.Logger, item sto
 }
 
 // stale says why a contact is no longer worth sending ("" if it is): a
-// reminder of an instalment already paid, waived or superseded.
+// reminder of an instalment already paid, waived, superseded or written
+// off.
 func (d *Dispatcher) stale(ctx context.Context, c store.Contact) (string, error) {
 	if c.Purpose != "reminder" || c.ScheduleVersion == 0 || c.InstalmentNo == 0 {
 		return "", nil
@@ -283,7 +284,7 @@ func (d *Dispatcher) stale(ctx context.Context, c store.Contact) (string, error)
 		return "", err
 	}
 	switch in.Status {
-	case store.InstalmentPaid, store.InstalmentWaived, store.InstalmentSuperseded:
+	case store.InstalmentPaid, store.InstalmentWaived, store.InstalmentSuperseded, store.InstalmentWrittenOff:
 		return fmt.Sprintf("instalment v%d #%d is %s", c.ScheduleVersion, c.InstalmentNo, in.Status), nil
 	}
 	return "", nil
