@@ -84,6 +84,8 @@ type Plan struct {
 	Complaints []plan.Complaint `json:"complaints,omitempty"`
 	// CloseReason says how the plan ended once closed.
 	CloseReason string `json:"close_reason,omitempty"`
+	// Collecting is the collection ladder of overdue instalments.
+	Collecting Collecting `json:"collecting"`
 
 	// Inbox holds accepted messages not yet processed, in arrival order.
 	Inbox []Message `json:"inbox,omitempty"`

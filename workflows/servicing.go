@@ -52,6 +52,7 @@ const historyBound = 1000
 // any time, and Continue-As-New at an instalment boundary once the run's
 // history is long.
 func (w *planWorkflow) service(ctx workflow.Context) error {
+	ladder := w.ladderOn(ctx)
 	for w.State == plan.StateActive {
 		if w.paidOff() {
 			return w.close(ctx)
@@ -63,12 +64,20 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 			return w.continueAsNew(ctx)
 		}
 		k, attempt := w.nextDebit()
+		// The ladder's next step comes first when it is due before the
+		// next debit.
+		ladderNext := ladder && !w.Collecting.At.IsZero() &&
+			(k < 0 || w.Collecting.At.Before(w.Instalments[k].Attempts[attempt]))
 		var deadline workflow.Future
 		timerCtx, cancel := workflow.WithCancel(ctx)
-		if k >= 0 {
+		switch {
+		case ladderNext:
+			at := w.Calendar.Clock.Real(w.Collecting.At)
+			deadline = workflow.NewTimer(timerCtx, max(at.Sub(workflow.Now(ctx)), 0))
+		case k >= 0:
 			at := w.Calendar.Clock.Real(w.Instalments[k].Attempts[attempt])
 			deadline = workflow.NewTimer(timerCtx, at.Sub(workflow.Now(ctx)))
-		} else {
+		default:
 			// Nothing left to debit (the rest is overdue): wait for payments.
 			deadline = workflow.NewTimer(timerCtx, w.realDuration(30*24*time.Hour))
 		}
@@ -77,9 +86,14 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
+		revision := w.Revision
 		switch {
 		case ok:
 			if err := w.serviceMessage(ctx, m); err != nil {
+				return err
+			}
+		case ladderNext:
+			if err := w.collectionStep(ctx); err != nil {
 				return err
 			}
 		case k >= 0:
@@ -87,8 +101,24 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 				return err
 			}
 		}
+		// An instalment that became overdue starts the ladder; money that
+		// arrived while it runs makes it look again (back to M0 once the
+		// arrears are cleared).
+		if ladder && !ladderNext && w.Revision != revision && (w.collecting() || w.anyOverdue()) {
+			w.wakeCollection(ctx)
+		}
 	}
 	return nil
+}
+
+// anyOverdue reports whether an instalment is overdue.
+func (w *planWorkflow) anyOverdue() bool {
+	for _, in := range w.Instalments {
+		if in.Status == plan.InstalmentOverdue && !in.settled() {
+			return true
+		}
+	}
+	return false
 }
 
 // nextDebit is the next debit to make: the first unsettled instalment with

@@ -93,6 +93,18 @@ func TestTwelveInstalmentsPaidByAutoDebit(t *testing.T) {
 	}
 }
 
+// penalty is the penalty accrued on instalment no of the plan's first
+// schedule.
+func (d *db) penalty(planID uuid.UUID, no int) decimal.Decimal {
+	d.t.Helper()
+	var p decimal.Decimal
+	if err := d.st.Pool().QueryRow(context.Background(), `SELECT penalty_accrued FROM instalments
+		WHERE plan_id = $1 AND schedule_version = 1 AND no = $2`, planID, no).Scan(&p); err != nil {
+		d.t.Errorf("penalty of instalment %d: %v", no, err)
+	}
+	return p
+}
+
 // ---- payments and debits: helpers ----
 
 // payAt sends a payment by hand (an Update) at d; amount computes the
@@ -232,7 +244,11 @@ func TestInsufficientFundsThroughGrace(t *testing.T) {
 	r.activeAt()
 	// The first due date is a month after activation; grace ends 3 days later.
 	overdue := r.snapshot(dueAt(1, 0, 0) + 3*day + 12*time.Hour)
-	paid := r.payAt(dueAt(1, 0, 0)+4*day+10*time.Hour, "arrears-1", instalmentAmount(1, "0"))
+	// The arrears are the instalment and the penalty accrued on it since
+	// the due date (collection issue).
+	paid := r.payAt(dueAt(1, 0, 0)+4*day+10*time.Hour, "arrears-1", func(st plan.Status) decimal.Decimal {
+		return instalmentAmount(1, "0")(st).Add(d.penalty(r.id, 1))
+	})
 	current := r.snapshot(dueAt(1, 0, 0) + 4*day + 11*time.Hour)
 	r.stopAt(dueAt(1, 0, 0) + 5*day)
 	r.execute()
@@ -257,7 +273,11 @@ func TestInsufficientFundsThroughGrace(t *testing.T) {
 	if rp := paid.wantReply(t); !rp.Accepted || rp.Reason != "" {
 		t.Errorf("payment of the arrears answered %+v, want accepted", rp)
 	}
-	p1 := overdue.Schedule[0].Payment
+	pen := d.penalty(r.id, 1)
+	if !pen.IsPositive() {
+		t.Errorf("no penalty accrued on the overdue instalment")
+	}
+	p1 := overdue.Schedule[0].Payment.Add(pen)
 	if row := d.instalment(r.id, 1); row.status != "paid" || !row.paid.Equal(p1) || row.paidAt != local(dueDate(1).AddDays(4), 10, 0) {
 		t.Errorf("instalment 1 row %+v, want paid %s at %s", row, p1, local(dueDate(1).AddDays(4), 10, 0))
 	}
@@ -328,8 +348,12 @@ func TestShortfallAfterGrace(t *testing.T) {
 					t.Errorf("instalment 1 row %+v, want paid by instalment 2's debit", row)
 				}
 			}
-			if got := d.allocated(r.id, 1); !got.Equal(afterGrace.Schedule[0].Payment) {
-				t.Errorf("allocated to instalment 1: %s, want %s", got, afterGrace.Schedule[0].Payment)
+			// An overdue shortfall also pays the penalty accrued on it.
+			if want := afterGrace.Schedule[0].Payment.Add(d.penalty(r.id, 1)); !d.allocated(r.id, 1).Equal(want) {
+				t.Errorf("allocated to instalment 1: %s, want %s", d.allocated(r.id, 1), want)
+			}
+			if c.carried && d.penalty(r.id, 1).IsPositive() {
+				t.Errorf("penalty accrued on a carried shortfall")
 			}
 			d.wantBooksBalance(r.id)
 		})
