@@ -68,11 +68,21 @@ type change struct {
 	asJSON       bool
 }
 
-func runCancel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("cancel")
-	mode := fs.String("mode", "", "lump-sum (repay everything at once) or fewer-terms (spread the settlement over fewer instalments)")
-	terms := fs.Int("terms", 0, "the new number of instalments (fewer-terms)")
-	atNextDue := fs.Bool("at-next-due", false, "a lump sum falls due on the next due date instead of now")
+// changeCommand is what one change command adds to the flags every change
+// has: build makes its request from its own flags, the request id and the
+// quote id to confirm ("" for a quote), or returns a usage error; send
+// sends it through the front door.
+type changeCommand struct {
+	name  string
+	build func(rid, quoteID string) (plan.ChangeRequest, error)
+	send  func(ctx context.Context, d *frontdoor.Door, planID string, r plan.ChangeRequest) (plan.Reply, error)
+	// confirmFlags are the flags a confirmation must repeat (see change).
+	confirmFlags func() string
+}
+
+// runChange parses a change command's flags and plan id, checks the
+// request, sends it and prints the answer.
+func runChange(ctx context.Context, fs *flag.FlagSet, cmd changeCommand, args []string, stdout, stderr io.Writer) int {
 	cf := addChangeFlags(fs)
 	id, err := planFlags(fs, args)
 	if err != nil {
@@ -82,12 +92,42 @@ func runCancel(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if err != nil {
 		return usageFailure(stderr, fs, "%v", err)
 	}
-	req := plan.CancelRequest{RequestID: requestID(*cf.rid), Mode: plan.CancelMode(*mode), Terms: *terms, AtNextDue: *atNextDue, QuoteID: quoteID}
+	req, err := cmd.build(requestID(*cf.rid), quoteID)
+	if err != nil {
+		return usageFailure(stderr, fs, "%v", err)
+	}
 	if err := req.Validate(); err != nil {
 		return usageFailure(stderr, fs, "%s", problem(err, "", changeFieldFlags))
 	}
-	c := change{name: "cancel", planID: id, req: req, asJSON: *cf.asJSON}
-	return sendChange(ctx, c, stdout, stderr, func(d *frontdoor.Door) (plan.Reply, error) { return d.Cancel(ctx, id, req) })
+	c := change{name: cmd.name, planID: id, req: req, asJSON: *cf.asJSON}
+	if cmd.confirmFlags != nil {
+		c.confirmFlags = cmd.confirmFlags()
+	}
+	return sendChange(ctx, c, stdout, stderr, func(d *frontdoor.Door) (plan.Reply, error) { return cmd.send(ctx, d, id, req) })
+}
+
+// optionalAmount parses an amount flag that may be left out.
+func optionalAmount(flagName, v string) (decimal.Decimal, error) {
+	if v == "" {
+		return decimal.Zero, nil
+	}
+	return parseAmount(flagName, v)
+}
+
+func runCancel(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("cancel")
+	mode := fs.String("mode", "", "lump-sum (repay everything at once) or fewer-terms (spread the settlement over fewer instalments)")
+	terms := fs.Int("terms", 0, "the new number of instalments (fewer-terms)")
+	atNextDue := fs.Bool("at-next-due", false, "a lump sum falls due on the next due date instead of now")
+	return runChange(ctx, fs, changeCommand{
+		name: "cancel",
+		build: func(rid, quoteID string) (plan.ChangeRequest, error) {
+			return plan.CancelRequest{RequestID: rid, Mode: plan.CancelMode(*mode), Terms: *terms, AtNextDue: *atNextDue, QuoteID: quoteID}, nil
+		},
+		send: func(ctx context.Context, d *frontdoor.Door, id string, r plan.ChangeRequest) (plan.Reply, error) {
+			return d.Cancel(ctx, id, r.(plan.CancelRequest))
+		},
+	}, args, stdout, stderr)
 }
 
 func runRestructure(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -96,76 +136,50 @@ func runRestructure(ctx context.Context, args []string, stdout, stderr io.Writer
 	maxInst := fs.String("max-instalment", "", "the highest instalment the customer can pay (the fewest instalments under it)")
 	frequency := fs.String("frequency", "", "monthly or quarterly")
 	reason := fs.String("reason", "", "the customer's circumstances (optional)")
-	cf := addChangeFlags(fs)
-	id, err := planFlags(fs, args)
-	if err != nil {
-		return parseFailure(stdout, stderr, fs, err)
-	}
-	quoteID, err := cf.quoteID()
-	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
-	}
-	if *terms != 0 && *maxInst != "" {
-		return usageFailure(stderr, fs, "--terms or --max-instalment: give at most one")
-	}
-	req := plan.RestructureRequest{RequestID: requestID(*cf.rid), Terms: *terms, Frequency: calc.Frequency(*frequency), Reason: *reason, QuoteID: quoteID}
-	if *maxInst != "" {
-		if req.MaxInstalment, err = parseAmount("max-instalment", *maxInst); err != nil {
-			return usageFailure(stderr, fs, "%v", err)
-		}
-	}
-	if err := req.Validate(); err != nil {
-		return usageFailure(stderr, fs, "%s", problem(err, "", changeFieldFlags))
-	}
-	c := change{name: "restructure", planID: id, req: req, asJSON: *cf.asJSON}
-	return sendChange(ctx, c, stdout, stderr, func(d *frontdoor.Door) (plan.Reply, error) { return d.Restructure(ctx, id, req) })
+	return runChange(ctx, fs, changeCommand{
+		name: "restructure",
+		build: func(rid, quoteID string) (plan.ChangeRequest, error) {
+			if *terms != 0 && *maxInst != "" {
+				return nil, fmt.Errorf("--terms or --max-instalment: give at most one")
+			}
+			maxInstalment, err := optionalAmount("max-instalment", *maxInst)
+			return plan.RestructureRequest{RequestID: rid, Terms: *terms, MaxInstalment: maxInstalment, Frequency: calc.Frequency(*frequency), Reason: *reason, QuoteID: quoteID}, err
+		},
+		send: func(ctx context.Context, d *frontdoor.Door, id string, r plan.ChangeRequest) (plan.Reply, error) {
+			return d.Restructure(ctx, id, r.(plan.RestructureRequest))
+		},
+	}, args, stdout, stderr)
 }
 
 func runHoliday(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("holiday")
 	periods := fs.Int("periods", 0, "the number of instalments to pause")
 	reason := fs.String("reason", "", "why, e.g. a hospital stay (optional)")
-	cf := addChangeFlags(fs)
-	id, err := planFlags(fs, args)
-	if err != nil {
-		return parseFailure(stdout, stderr, fs, err)
-	}
-	quoteID, err := cf.quoteID()
-	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
-	}
-	req := plan.HolidayRequest{RequestID: requestID(*cf.rid), Periods: *periods, Reason: *reason, QuoteID: quoteID}
-	if err := req.Validate(); err != nil {
-		return usageFailure(stderr, fs, "%s", problem(err, "", changeFieldFlags))
-	}
-	c := change{name: "holiday", planID: id, req: req, asJSON: *cf.asJSON}
-	return sendChange(ctx, c, stdout, stderr, func(d *frontdoor.Door) (plan.Reply, error) { return d.Holiday(ctx, id, req) })
+	return runChange(ctx, fs, changeCommand{
+		name: "holiday",
+		build: func(rid, quoteID string) (plan.ChangeRequest, error) {
+			return plan.HolidayRequest{RequestID: rid, Periods: *periods, Reason: *reason, QuoteID: quoteID}, nil
+		},
+		send: func(ctx context.Context, d *frontdoor.Door, id string, r plan.ChangeRequest) (plan.Reply, error) {
+			return d.Holiday(ctx, id, r.(plan.HolidayRequest))
+		},
+	}, args, stdout, stderr)
 }
 
 func runPrepay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("prepay")
 	amount := fs.String("amount", "", "the principal to repay early (default: everything; the plan closes)")
 	reduce := fs.String("reduce", "", "what a partial repayment lowers: instalment or term")
-	cf := addChangeFlags(fs)
-	id, err := planFlags(fs, args)
-	if err != nil {
-		return parseFailure(stdout, stderr, fs, err)
-	}
-	quoteID, err := cf.quoteID()
-	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
-	}
-	req := plan.PrepayRequest{RequestID: requestID(*cf.rid), Reduce: plan.Reduce(*reduce), QuoteID: quoteID}
-	if *amount != "" {
-		if req.Amount, err = parseAmount("amount", *amount); err != nil {
-			return usageFailure(stderr, fs, "%v", err)
-		}
-	}
-	if err := req.Validate(); err != nil {
-		return usageFailure(stderr, fs, "%s", problem(err, "", changeFieldFlags))
-	}
-	c := change{name: "prepay", planID: id, req: req, asJSON: *cf.asJSON}
-	return sendChange(ctx, c, stdout, stderr, func(d *frontdoor.Door) (plan.Reply, error) { return d.Prepay(ctx, id, req) })
+	return runChange(ctx, fs, changeCommand{
+		name: "prepay",
+		build: func(rid, quoteID string) (plan.ChangeRequest, error) {
+			amt, err := optionalAmount("amount", *amount)
+			return plan.PrepayRequest{RequestID: rid, Amount: amt, Reduce: plan.Reduce(*reduce), QuoteID: quoteID}, err
+		},
+		send: func(ctx context.Context, d *frontdoor.Door, id string, r plan.ChangeRequest) (plan.Reply, error) {
+			return d.Prepay(ctx, id, r.(plan.PrepayRequest))
+		},
+	}, args, stdout, stderr)
 }
 
 func runWaive(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -174,26 +188,17 @@ func runWaive(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	amount := fs.String("amount", "", "the amount to forgive, oldest instalment first")
 	reason := fs.String("reason", "", "why (required for a quote)")
 	operator := fs.String("operator", os.Getenv("USER"), "who waives")
-	cf := addChangeFlags(fs)
-	id, err := planFlags(fs, args)
-	if err != nil {
-		return parseFailure(stdout, stderr, fs, err)
-	}
-	quoteID, err := cf.quoteID()
-	if err != nil {
-		return usageFailure(stderr, fs, "%v", err)
-	}
-	req := plan.WaiveRequest{RequestID: requestID(*cf.rid), Component: calc.Component(*component), Reason: *reason, Operator: *operator, QuoteID: quoteID}
-	if *amount != "" {
-		if req.Amount, err = parseAmount("amount", *amount); err != nil {
-			return usageFailure(stderr, fs, "%v", err)
-		}
-	}
-	if err := req.Validate(); err != nil {
-		return usageFailure(stderr, fs, "%s", problem(err, "", changeFieldFlags))
-	}
-	c := change{name: "waive", planID: id, req: req, confirmFlags: " --operator " + shellQuote(*operator), asJSON: *cf.asJSON}
-	return sendChange(ctx, c, stdout, stderr, func(d *frontdoor.Door) (plan.Reply, error) { return d.Waive(ctx, id, req) })
+	return runChange(ctx, fs, changeCommand{
+		name: "waive",
+		build: func(rid, quoteID string) (plan.ChangeRequest, error) {
+			amt, err := optionalAmount("amount", *amount)
+			return plan.WaiveRequest{RequestID: rid, Component: calc.Component(*component), Amount: amt, Reason: *reason, Operator: *operator, QuoteID: quoteID}, err
+		},
+		send: func(ctx context.Context, d *frontdoor.Door, id string, r plan.ChangeRequest) (plan.Reply, error) {
+			return d.Waive(ctx, id, r.(plan.WaiveRequest))
+		},
+		confirmFlags: func() string { return " --operator " + shellQuote(*operator) },
+	}, args, stdout, stderr)
 }
 
 // sendChange sends a change request and prints the plan's answer: a
