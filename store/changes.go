@@ -521,22 +521,7 @@ func allocateTx(ctx context.Context, tx pgx.Tx, planID uuid.UUID, version int, p
 			continue
 		}
 		a := ia.Allocated
-		batch.Queue(`UPDATE instalments SET
-				paid_penalty = paid_penalty + $4, paid_fee = paid_fee + $5,
-				paid_interest = paid_interest + $6, paid_principal = paid_principal + $7,
-				status = CASE
-					WHEN paid_principal + $7 = principal AND paid_interest + $6 + waived_interest = interest
-						AND paid_fee + $5 + waived_fee = fee AND paid_penalty + $4 + waived_penalty = penalty_accrued
-					THEN 'paid'
-					WHEN status IN ('pending', 'due') THEN 'partially_paid'
-					ELSE status END,
-				paid_at = CASE
-					WHEN paid_principal + $7 = principal AND paid_interest + $6 + waived_interest = interest
-						AND paid_fee + $5 + waived_fee = fee AND paid_penalty + $4 + waived_penalty = penalty_accrued
-					THEN $8 ELSE paid_at END,
-				updated_at = now()
-			WHERE plan_id = $1 AND schedule_version = $2 AND no = $3
-				AND status NOT IN ('superseded', 'paid', 'waived')`,
+		batch.Queue(payInstalmentSQL,
 			planID, version, ia.No, a.Penalty, a.Fee, a.Interest, a.Principal, receivedAt)
 		for _, c := range calc.Components {
 			v := a.Get(c)

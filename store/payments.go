@@ -14,6 +14,28 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// payInstalmentSQL adds what a payment applies to one instalment ($1 plan,
+// $2 schedule version, $3 no): $4 penalty, $5 fee, $6 interest and $7
+// principal, received at $8. The instalment becomes paid (at $8) once
+// nothing is owed, partially paid otherwise; settled and superseded rows
+// are left alone.
+const payInstalmentSQL = `UPDATE instalments SET
+		paid_penalty = paid_penalty + $4, paid_fee = paid_fee + $5,
+		paid_interest = paid_interest + $6, paid_principal = paid_principal + $7,
+		status = CASE
+			WHEN paid_principal + $7 = principal AND paid_interest + $6 + waived_interest = interest
+				AND paid_fee + $5 + waived_fee = fee AND paid_penalty + $4 + waived_penalty = penalty_accrued
+			THEN 'paid'
+			WHEN status IN ('pending', 'due') THEN 'partially_paid'
+			ELSE status END,
+		paid_at = CASE
+			WHEN paid_principal + $7 = principal AND paid_interest + $6 + waived_interest = interest
+				AND paid_fee + $5 + waived_fee = fee AND paid_penalty + $4 + waived_penalty = penalty_accrued
+			THEN $8 ELSE paid_at END,
+		updated_at = now()
+	WHERE plan_id = $1 AND schedule_version = $2 AND no = $3
+		AND status NOT IN ('superseded', 'paid', 'waived')`
+
 // Payment sources, as stored in payments.source.
 const (
 	SourceAutoDebit = "auto_debit"
@@ -240,23 +262,7 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Payment, error) {
 		for _, k := range order {
 			d := deltas[k]
 			var status string
-			err := tx.QueryRow(ctx, `UPDATE instalments SET
-					paid_penalty = paid_penalty + $4, paid_fee = paid_fee + $5,
-					paid_interest = paid_interest + $6, paid_principal = paid_principal + $7,
-					status = CASE
-						WHEN paid_principal + $7 = principal AND paid_interest + $6 + waived_interest = interest
-							AND paid_fee + $5 + waived_fee = fee AND paid_penalty + $4 + waived_penalty = penalty_accrued
-						THEN 'paid'
-						WHEN status IN ('pending', 'due') THEN 'partially_paid'
-						ELSE status END,
-					paid_at = CASE
-						WHEN paid_principal + $7 = principal AND paid_interest + $6 + waived_interest = interest
-							AND paid_fee + $5 + waived_fee = fee AND paid_penalty + $4 + waived_penalty = penalty_accrued
-						THEN $8 ELSE paid_at END,
-					updated_at = now()
-				WHERE plan_id = $1 AND schedule_version = $2 AND no = $3
-					AND status NOT IN ('superseded', 'paid', 'waived')
-				RETURNING status`,
+			err := tx.QueryRow(ctx, payInstalmentSQL+` RETURNING status`,
 				p.PlanID, k.version, k.no, d.penalty, d.fee, d.interest, d.principal, p.ReceivedAt).Scan(&status)
 			if errors.Is(err, pgx.ErrNoRows) {
 				var cur string
