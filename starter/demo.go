@@ -48,9 +48,11 @@ func demoScenarios() []*demoPlan {
 			first := p.st.Schedule[0]
 			// The first debit failed on the empty account: top it up, and
 			// a retry inside grace (D+1, D+3) or the next debit collects.
+			// One instalment more covers the late charges should grace end
+			// before the top-up (what is left stays on the account).
 			if p.stage == 0 && p.st.FailedDebits > 0 {
 				p.did("debit of " + first.DueDate.String() + " failed")
-				return p.fund(ctx, d, p.st.TotalAmount)
+				return p.fund(ctx, d, p.st.TotalAmount.Add(first.Payment))
 			}
 			return nil
 		}},
