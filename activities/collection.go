@@ -41,6 +41,9 @@ type CollectionResult struct {
 	State collection.State
 	// Action is the round carried out, or the wait.
 	Action collection.Action
+	// Next is what the ladder does next: the wait after the round carried
+	// out, or the wait itself.
+	Next collection.Action
 	// NextAt is the business instant to call again; zero: only after an
 	// event (a payment, an operator's decision, a complaint resolved).
 	NextAt time.Time
@@ -96,12 +99,7 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 	}
 	loc := in.Calendar.loc()
 	today := clock.LocalDate(in.At, loc)
-	rate := decimal.Zero
-	if p.Terms != nil {
-		rate = p.Terms.AnnualRate
-	}
-
-	owed, rows, err := a.accrue(ctx, planID, in.Version, today, rate)
+	owed, rows, err := a.accrue(ctx, planID, in.Version, today, annualRate(p))
 	if err != nil {
 		return CollectionResult{}, err
 	}
@@ -132,7 +130,11 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 		return CollectionResult{}, err
 	}
 
-	act, err := collectionRules.Next(in.State, in.At, inputs)
+	state, err := a.settlePromise(ctx, planID, in, inputs)
+	if err != nil {
+		return CollectionResult{}, err
+	}
+	act, err := collectionRules.Next(state, in.At, inputs)
 	if err != nil {
 		return CollectionResult{}, typed("InvalidInput", fmt.Errorf("collection step of plan %s: %w", planID, err))
 	}
@@ -149,17 +151,17 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 		prefix := roundPrefix(planID, owed.OldestDue, act)
 		if own := collectionHistory(contacts, in.Calendar, prefix); len(own) != len(inputs.History) {
 			inputs.History = own
-			if act, err = collectionRules.Next(in.State, in.At, inputs); err != nil {
+			if act, err = collectionRules.Next(state, in.At, inputs); err != nil {
 				return CollectionResult{}, typed("InvalidInput", fmt.Errorf("collection step of plan %s: %w", planID, err))
 			}
 		}
 	}
-	res := CollectionResult{State: in.State, Action: act, NextAt: act.At, Owed: owed, Instalments: states(rows)}
+	res := CollectionResult{State: state, Action: act, Next: act, NextAt: act.At, Owed: owed, Instalments: states(rows)}
 	if act.IsRound() {
 		if res.Action, err = a.carryOut(ctx, planID, in, act, owed, contacts); err != nil {
 			return CollectionResult{}, err
 		}
-		if res.State, err = collectionRules.Record(in.State, res.Action); err != nil {
+		if res.State, err = collectionRules.Record(state, res.Action); err != nil {
 			return CollectionResult{}, typed("InvalidInput", fmt.Errorf("collection step of plan %s: %w", planID, err))
 		}
 		inputs.History = append(inputs.History, stepAttempts(res.Action.Steps)...)
@@ -167,15 +169,28 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 		if err != nil {
 			return CollectionResult{}, typed("InvalidInput", fmt.Errorf("collection step of plan %s: %w", planID, err))
 		}
-		res.NextAt = next.At
+		res.Next, res.NextAt = next, next.At
 		slog.InfoContext(ctx, "collection round carried out", "plan_id", planID, "stage", res.Action.Stage,
 			"round", res.Action.Round, "negotiation", res.Action.Negotiation, "steps", len(res.Action.Steps),
 			"skipped", res.Action.Skipped, "days_past_due", res.Action.DaysPastDue, "owed", owed.Due.Total(),
 			"next_at", res.NextAt)
 	} else {
-		if act.Wait == collection.WaitCurrent && in.State.Stage != "" {
-			// The arrears are cleared: back to M0, the ladder stopped.
-			res.State = collectionRules.Paid(in.State)
+		if act.Wait == collection.WaitCurrent && state.Stage != "" {
+			// The arrears are cleared: back to M0, the ladder stopped, and
+			// collection messages still queued are not sent.
+			res.State = collectionRules.Paid(state)
+			n, err := a.Store.CancelCollectionMessages(ctx, planID, "the arrears are cleared")
+			if err != nil {
+				return CollectionResult{}, classify(err)
+			}
+			if n > 0 {
+				slog.InfoContext(ctx, "queued collection messages cancelled", "plan_id", planID, "count", n)
+			}
+			for _, kind := range []string{store.TaskLegalReferral, store.TaskWriteOff} {
+				if err := a.closeTasks(ctx, planID, kind, "arrears cleared"); err != nil {
+					return CollectionResult{}, err
+				}
+			}
 		}
 		slog.InfoContext(ctx, "collection waits", "plan_id", planID, "stage", act.Stage, "round", 0, "steps", 0,
 			"wait", act.Wait, "until", act.At, "days_past_due", act.DaysPastDue, "owed", owed.Due.Total())
@@ -192,29 +207,7 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 // the schedule's rows. A repeat on the same day stores nothing and returns
 // the same breakdown.
 func (a *Activities) accrue(ctx context.Context, planID uuid.UUID, version int, today calc.Date, rate decimal.Decimal) (collection.Breakdown, []store.Instalment, error) {
-	load := func() ([]store.Instalment, map[int]time.Time, error) {
-		rows, err := a.Store.Schedule(ctx, planID, version)
-		if err != nil {
-			return nil, nil, classify(fmt.Errorf("load schedule v%d of plan %s: %w", version, planID, err))
-		}
-		through, err := a.Store.PenaltyAccruedThrough(ctx, planID, version)
-		if err != nil {
-			return nil, nil, classify(err)
-		}
-		return rows, through, nil
-	}
-	owedOf := func(rows []store.Instalment, through map[int]time.Time) (collection.Breakdown, error) {
-		b, err := collectionRules.Owed(collectionInstalments(rows, through), today, rate)
-		if err != nil {
-			return collection.Breakdown{}, typed("InvalidInput", fmt.Errorf("amounts owed by plan %s: %w", planID, err))
-		}
-		return b, nil
-	}
-	rows, through, err := load()
-	if err != nil {
-		return collection.Breakdown{}, nil, err
-	}
-	owed, err := owedOf(rows, through)
+	owed, rows, err := owedOn(ctx, a.Store, planID, version, today, rate)
 	if err != nil {
 		return collection.Breakdown{}, nil, err
 	}
@@ -232,13 +225,43 @@ func (a *Activities) accrue(ctx context.Context, planID uuid.UUID, version int, 
 	}
 	// Read back what is stored: the breakdown then counts the penalty as
 	// accrued through today, as a retry will.
-	if rows, through, err = load(); err != nil {
-		return collection.Breakdown{}, nil, err
+	return owedOn(ctx, a.Store, planID, version, today, rate)
+}
+
+// owedOn computes what the open instalments of schedule version (0: the
+// current one) owe on day at the contract annual rate, from what is
+// stored; it writes nothing. It returns the schedule's rows too.
+func owedOn(ctx context.Context, st *store.Store, planID uuid.UUID, version int, day calc.Date, rate decimal.Decimal) (collection.Breakdown, []store.Instalment, error) {
+	rows, err := st.Schedule(ctx, planID, version)
+	if err != nil {
+		return collection.Breakdown{}, nil, classify(fmt.Errorf("load schedule v%d of plan %s: %w", version, planID, err))
 	}
-	if owed, err = owedOf(rows, through); err != nil {
-		return collection.Breakdown{}, nil, err
+	through, err := st.PenaltyAccruedThrough(ctx, planID, version)
+	if err != nil {
+		return collection.Breakdown{}, nil, classify(err)
 	}
-	return owed, rows, nil
+	b, err := collectionRules.Owed(collectionInstalments(rows, through), day, rate)
+	if err != nil {
+		return collection.Breakdown{}, nil, typed("InvalidInput", fmt.Errorf("amounts owed by plan %s: %w", planID, err))
+	}
+	return b, rows, nil
+}
+
+// OwedOn is what an active plan owes on day (its business date) by
+// component, late charges counted through that day, from the database
+// without writing anything: what a debtor must pay that day to clear the
+// arrears. Front-ends show it beside the collection query's figures,
+// which are as of the ladder's last step.
+func OwedOn(ctx context.Context, st *store.Store, planID uuid.UUID, day calc.Date) (collection.Breakdown, error) {
+	p, err := st.GetPlan(ctx, planID)
+	if err != nil {
+		return collection.Breakdown{}, fmt.Errorf("owed by plan %s on %s: %w", planID, day, err)
+	}
+	b, _, err := owedOn(ctx, st, planID, 0, day, annualRate(p))
+	if err != nil {
+		return collection.Breakdown{}, fmt.Errorf("owed by plan %s on %s: %w", planID, day, err)
+	}
+	return b, nil
 }
 
 // collectionInstalments maps the open rows of a schedule (pending, due,
@@ -444,3 +467,51 @@ func storedOwedJSON(o store.Owed) map[string]string {
 // errNoOldest: a round is due with nothing overdue, so its steps cannot be
 // keyed; collection.Rules.Next never answers that.
 var errNoOldest = errors.New("a collection round with no overdue instalment")
+
+// settlePromise settles the pending promise of in.State, if any, on what
+// the plan was paid since it was made (collection.Rules.PromiseDue): kept
+// or broken, the stored promise is resolved the same way. It returns the
+// state to plan on (unchanged while the promise is pending).
+func (a *Activities) settlePromise(ctx context.Context, planID uuid.UUID, in CollectionInput, inputs collection.Inputs) (collection.State, error) {
+	p := in.State.Promise
+	if p == nil {
+		return in.State, nil
+	}
+	paid, err := a.Store.PaidSince(ctx, planID, in.Calendar.real(p.MadeAt))
+	if err != nil {
+		return collection.State{}, classify(err)
+	}
+	state, outcome, err := collectionRules.PromiseDue(in.State, in.At, paid, inputs)
+	if err != nil {
+		return collection.State{}, typed("InvalidInput", fmt.Errorf("settle the promise of plan %s: %w", planID, err))
+	}
+	if outcome == collection.PromisePending {
+		return state, nil
+	}
+	promises, err := a.Store.Promises(ctx, planID)
+	if err != nil {
+		return collection.State{}, classify(fmt.Errorf("load promises of plan %s: %w", planID, err))
+	}
+	for _, sp := range promises {
+		if sp.Status != store.PromiseOpen && sp.Status != string(outcome) {
+			continue
+		}
+		if !sp.MadeAt.Equal(in.Calendar.real(p.MadeAt).Truncate(time.Microsecond)) {
+			continue
+		}
+		if _, err := a.Store.ResolvePromise(ctx, planID, sp.RequestID, string(outcome)); err != nil {
+			return collection.State{}, classify(err)
+		}
+	}
+	slog.InfoContext(ctx, "promise settled", "plan_id", planID, "outcome", outcome, "paid", paid, "promised", p.Amount, "date", p.Date)
+	return state, nil
+}
+
+// annualRate is the plan's contract annual rate, the base of its penalty
+// interest (zero before terms are set).
+func annualRate(p store.Plan) decimal.Decimal {
+	if p.Terms == nil {
+		return decimal.Zero
+	}
+	return p.Terms.AnnualRate
+}

@@ -34,6 +34,7 @@ type ChangeMessage struct {
 	Holiday     *plan.HolidayRequest     `json:"holiday,omitempty"`
 	Prepay      *plan.PrepayRequest      `json:"prepay,omitempty"`
 	Waive       *plan.WaiveRequest       `json:"waive,omitempty"`
+	Arrears     *plan.ArrearsPlanRequest `json:"arrears,omitempty"`
 }
 
 // Request returns the request set, nil when none is.
@@ -49,6 +50,8 @@ func (m ChangeMessage) Request() plan.ChangeRequest {
 		return *m.Prepay
 	case m.Waive != nil:
 		return *m.Waive
+	case m.Arrears != nil:
+		return *m.Arrears
 	}
 	return nil
 }
@@ -80,7 +83,7 @@ type QuoteInput struct {
 var requestKinds = map[string]string{
 	plan.MsgCancel: "cancel", plan.MsgRestructure: "restructure", plan.MsgHoliday: "pause",
 	plan.MsgPrepay: "early_repayment", plan.MsgWaive: "relief", plan.MsgApprove: "request_approval",
-	plan.MsgComplain: "complaint", plan.MsgResolve: "complaint_resolution",
+	plan.MsgComplain: "complaint", plan.MsgResolve: "complaint_resolution", plan.MsgArrearsPlan: "repayment_plan",
 }
 
 // QuoteID is the id of the quote made for request requestID of a plan.
@@ -103,12 +106,13 @@ func (a *Activities) QuoteChange(ctx context.Context, in QuoteInput) (plan.Quote
 	if err != nil {
 		return plan.Quote{}, err
 	}
-	rows, err := a.Store.Schedule(ctx, planID, in.Version)
-	if err != nil {
-		return plan.Quote{}, classify(fmt.Errorf("load schedule v%d of plan %s: %w", in.Version, planID, err))
-	}
 	rules := a.policy().Requests
 	asOf := clock.LocalDate(in.At, in.Calendar.loc())
+	// The quote carries the late charges as of today.
+	_, rows, err := a.accrue(ctx, planID, in.Version, asOf, annualRate(p))
+	if err != nil {
+		return plan.Quote{}, err
+	}
 	q := plan.Quote{
 		ID: QuoteID(in.PlanID, req.ID()), Kind: req.Kind(), RequestID: req.ID(), TermsKey: req.TermsKey(),
 		Revision: in.Revision, AsOf: asOf, ExpiresAt: in.At.Add(time.Duration(rules.QuoteValidHours) * time.Hour),
@@ -201,6 +205,16 @@ func (a *Activities) quote(ctx context.Context, q *plan.Quote, in QuoteInput, p 
 		q.Params.Paused = r.Periods
 	case plan.WaiveRequest:
 		return a.quoteWaiver(q, r, open)
+	case plan.ArrearsPlanRequest:
+		switch {
+		case BucketAbove(in.Bucket, rules.ArrearsMaxBucket):
+			return fmt.Sprintf("the plan is %s (%s); an arrears plan is offered only up to %s", in.Bucket, bucketWords(in.Bucket), rules.ArrearsMaxBucket), nil
+		case r.Instalments > rules.ArrearsMaxInstalments:
+			return fmt.Sprintf("the arrears can be split into at most %d instalments", rules.ArrearsMaxInstalments), nil
+		}
+		ch, err = calc.ArrearsPlan(pos, r.Instalments)
+		q.Reason = fmt.Sprintf("the %s past due (late charges aside) split into %d instalments", calc.FormatMoney(pos.PastDue.Total().Sub(pos.PastDue.Penalty)), r.Instalments)
+		q.NeedsApproval = !BucketAbove(rules.ArrearsApprovalBucket, in.Bucket)
 	}
 	var inputErr *calc.InputError
 	if errors.As(err, &inputErr) {
@@ -483,6 +497,15 @@ func summary(q *plan.Quote) string {
 		return s
 	case plan.MsgHoliday:
 		return fmt.Sprintf("pause %d instalments; %s of interest is added to the balance; then %d instalments of up to %s", countHoliday(q.Schedule), calc.FormatMoney(q.Capitalised), n, calc.FormatMoney(q.Instalment))
+	case plan.MsgArrearsPlan:
+		s := fmt.Sprintf("%s, added to the next due dates with no extra interest: instalments of up to %s from %s", q.Reason, calc.FormatMoney(q.Instalment), firstDue(q))
+		if q.Penalty.IsPositive() {
+			s += fmt.Sprintf("; the late charges of %s with the first", calc.FormatMoney(q.Penalty))
+		}
+		if q.NeedsApproval {
+			s += " (an operator approves it after you confirm)"
+		}
+		return s
 	}
 	return q.Kind
 }

@@ -104,9 +104,12 @@ func (a *Activities) Collect(ctx context.Context, in CollectInput) (CollectResul
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return CollectResult{}, classify(fmt.Errorf("look up payment %s: %w", key, err))
 	} else {
-		rows, err := a.Store.Schedule(ctx, planID, in.Version)
+		// Late charges are brought up to today first, so the debit takes
+		// them and the days overdue are charged on the principal they were
+		// overdue on.
+		_, rows, err := a.accrue(ctx, planID, in.Version, today, annualRate(p))
 		if err != nil {
-			return CollectResult{}, classify(fmt.Errorf("load schedule of plan %s: %w", planID, err))
+			return CollectResult{}, err
 		}
 		due := openRows(rows, today)
 		amount := decimal.Zero
@@ -377,9 +380,12 @@ func (a *Activities) RecordExternalPayment(ctx context.Context, in PaymentInput)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return PaymentResult{}, classify(fmt.Errorf("look up payment %s: %w", in.Payment.RequestID, err))
 	} else {
-		rows, err := a.Store.Schedule(ctx, planID, in.Version)
+		// Late charges are brought up to today before the payment reduces
+		// the principal they accrue on.
+		today := clock.LocalDate(in.At, in.Calendar.loc())
+		_, rows, err := a.accrue(ctx, planID, in.Version, today, annualRate(p))
 		if err != nil {
-			return PaymentResult{}, classify(fmt.Errorf("load schedule of plan %s: %w", planID, err))
+			return PaymentResult{}, err
 		}
 		allocs, _, err := allocate(in.Payment.Amount, in.Version, openRows(rows, calc.Date{}))
 		if err != nil {

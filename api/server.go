@@ -29,13 +29,19 @@
 //	POST /v1/plans/{id}/complaints/{complaint}/resolve
 //	                                         plan.ResolveRequest (operator; the
 //	                                         path names the complaint)
+//	GET  /v1/plans/{id}/collection           plan.CollectionStatus
+//	POST /v1/plans/{id}/promises             plan.PromiseRequest
+//	POST /v1/plans/{id}/referral             plan.ReferralRequest (operator)
+//	POST /v1/plans/{id}/write-off            plan.WriteOffRequest (operator)
+//	POST /v1/plans/{id}/grace                plan.GraceRequest (operator)
+//	POST /v1/plans/{id}/arrears-plan         plan.ArrearsPlanRequest
 //	GET  /healthz
 //
-// The change requests (cancel, restructure, holiday, prepay, waive) are
-// quoted, then confirmed: without quote_id the answer is a quote (the
-// reply's "quote"; nothing changes), 200 when it is eligible, 422 with the
-// quote in the reply when it is not; with the quote's quote_id the quote is
-// applied.
+// The change requests (cancel, restructure, holiday, prepay, waive,
+// arrears-plan) are quoted, then confirmed: without quote_id the answer is
+// a quote (the reply's "quote"; nothing changes), 200 when it is eligible,
+// 422 with the quote in the reply when it is not; with the quote's
+// quote_id the quote is applied.
 package api
 
 import (
@@ -76,6 +82,7 @@ type Door interface {
 	Approve(ctx context.Context, planID string, r plan.ApprovalDecision) (plan.Reply, error)
 	Complain(ctx context.Context, planID string, r plan.ComplaintRequest) (plan.Reply, error)
 	Resolve(ctx context.Context, planID string, r plan.ResolveRequest) (plan.Reply, error)
+	CollectionDoor
 }
 
 var _ Door = (*frontdoor.Door)(nil)
@@ -140,6 +147,7 @@ func New(door Door, log *slog.Logger) *Server {
 		return s.door.Complain(ctx, id, r)
 	}))
 	s.mux.HandleFunc("POST /v1/plans/{id}/complaints/{complaint}/resolve", s.resolve)
+	s.routeCollection()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -394,6 +402,16 @@ func setRequestID[R plan.Request](req R, key string) R {
 	case *plan.ComplaintRequest:
 		p.RequestID = key
 	case *plan.ResolveRequest:
+		p.RequestID = key
+	case *plan.PromiseRequest:
+		p.RequestID = key
+	case *plan.ReferralRequest:
+		p.RequestID = key
+	case *plan.WriteOffRequest:
+		p.RequestID = key
+	case *plan.GraceRequest:
+		p.RequestID = key
+	case *plan.ArrearsPlanRequest:
 		p.RequestID = key
 	}
 	return req

@@ -19,6 +19,7 @@ const (
 	FieldMaxInstalment = "max_instalment"
 	FieldMaxTerms      = "max_terms"
 	FieldComponent     = "component"
+	FieldInstalments   = "instalments"
 )
 
 // ChangeKind names the customer request a Change results from.
@@ -41,6 +42,8 @@ const (
 	ChangeRestructure ChangeKind = "restructure"
 	// ChangeHoliday pauses the next instalments.
 	ChangeHoliday ChangeKind = "holiday"
+	// ChangeArrearsPlan spreads what is past due over the next instalments.
+	ChangeArrearsPlan ChangeKind = "arrears-plan"
 )
 
 // Position is where an active plan stands on AsOf, the input of every

@@ -149,3 +149,32 @@ func (s *Schedule) UnmarshalJSON(b []byte) error {
 	*s = v
 	return nil
 }
+
+// amountsJSON is the wire shape of Amounts: each component a string with
+// two decimals.
+type amountsJSON struct {
+	Penalty   decimal.Decimal `json:"penalty"`
+	Fee       decimal.Decimal `json:"fee"`
+	Interest  decimal.Decimal `json:"interest"`
+	Principal decimal.Decimal `json:"principal"`
+}
+
+// MarshalJSON encodes a as {"penalty": "0.00", "fee": ..., "interest":
+// ..., "principal": ...}, money with two decimals.
+func (a Amounts) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]string{
+		"penalty": FormatMoney(a.Penalty), "fee": FormatMoney(a.Fee),
+		"interest": FormatMoney(a.Interest), "principal": FormatMoney(a.Principal),
+	})
+}
+
+// UnmarshalJSON decodes the wire shape; keys match case-insensitively, so
+// the older shape with capitalised keys decodes too.
+func (a *Amounts) UnmarshalJSON(b []byte) error {
+	var w amountsJSON
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fmt.Errorf("decode amounts: %w", err)
+	}
+	*a = Amounts(w)
+	return nil
+}

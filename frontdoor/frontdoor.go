@@ -4,9 +4,10 @@
 // own terms.
 //
 // An active plan takes change requests (Cancel, Restructure, Holiday,
-// Prepay, Waive) in two steps: without a quote id the plan answers with a
-// quote (plan.Reply.Quote; Accepted says whether it is eligible, Reason
-// why not) and changes nothing; with the quote's id it applies the quote.
+// Prepay, Waive, ArrearsPlan) in two steps: without a quote id the plan
+// answers with a quote (plan.Reply.Quote; Accepted says whether it is
+// eligible, Reason why not) and changes nothing; with the quote's id it
+// applies the quote.
 package frontdoor
 
 import (

@@ -32,7 +32,7 @@ const (
 )
 
 // ChangeKinds lists the requests that are quoted, then confirmed.
-var ChangeKinds = []string{MsgCancel, MsgRestructure, MsgHoliday, MsgPrepay, MsgWaive}
+var ChangeKinds = []string{MsgCancel, MsgRestructure, MsgHoliday, MsgPrepay, MsgWaive, MsgArrearsPlan}
 
 // ChangeRequest is a request that is quoted first and then confirmed by
 // quoting the quote's id: without QuoteID it asks for a quote (nothing

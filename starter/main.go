@@ -59,6 +59,12 @@ var commands = []command{
 	{name: "approve", summary: "operator: decide a change waiting for approval: PLAN --quote-id Q (--approve | --refuse --reason TEXT) --operator NAME", run: runApprove},
 	{name: "complain", summary: "file a complaint (pauses collection contact): PLAN --text TEXT", run: runComplain},
 	{name: "resolve", summary: "operator: resolve a complaint: PLAN --complaint REQUEST_ID --resolution TEXT --operator NAME", run: runResolve},
+	{name: "collection", summary: "show where collection of a plan stands: stage, next action, what is owed, actions: PLAN [--json]", run: runCollection},
+	{name: "promise", summary: "record the debtor's promise to pay (pauses collection contact): PLAN --date YYYY-MM-DD --amount X", run: runPromise},
+	{name: "refer", summary: "operator: decide a legal referral: PLAN --decision refer|hold|negotiate --operator NAME --reason TEXT", run: runRefer},
+	{name: "writeoff", summary: "operator: decide a write-off: PLAN --decision approve|decline --operator NAME --reason TEXT", run: runWriteOff},
+	{name: "grace", summary: "operator: grant a hardship grace (no contact, no late charge): PLAN --until YYYY-MM-DD --operator NAME --reason TEXT", run: runGrace},
+	{name: "arrears-plan", summary: "split the arrears over the next instalments: PLAN --instalments K (--quote | --confirm QUOTE_ID)", run: runArrearsPlan},
 	{name: "demo", summary: "run 4 plans on a compressed calendar and watch them live: [--day-seconds S] [--timeout D]", run: runDemo},
 }
 
@@ -94,8 +100,12 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "usage: starter <command> [flags]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "commands:")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		width = max(width, len(c.name)+1)
+	}
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, `run "starter <command> -h" for the flags of a command`)

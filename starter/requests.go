@@ -18,7 +18,8 @@ import (
 )
 
 // The customer requests of an active plan (domain.md §4). The change
-// requests (cancel, restructure, holiday, prepay, waive) take two steps:
+// requests (cancel, restructure, holiday, prepay, waive, and arrears-plan
+// in collection.go) take two steps:
 // --quote asks the plan what the change would do (nothing changes), and
 // --confirm QUOTE_ID applies that quote. approve, complain and resolve are
 // single requests.
@@ -55,6 +56,7 @@ var changeFieldFlags = map[string]string{
 	"max_instalment": "--max-instalment", "frequency": "--frequency", "reason": "--reason",
 	"restructure": "--terms, --max-instalment or --frequency", "periods": "--periods", "amount": "--amount",
 	"reduce": "--reduce", "component": "--component", "operator": "--operator",
+	"instalments": "--instalments",
 }
 
 // change is one change request ready to send, with what its output needs.

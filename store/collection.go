@@ -904,3 +904,51 @@ func (s *Store) WriteOff(ctx context.Context, planID uuid.UUID, requestID, opera
 	}
 	return out, nil
 }
+
+// PaidSince returns what the plan received in payments (all sources) at or
+// after the instant since: what a promise made at since has been paid.
+func (s *Store) PaidSince(ctx context.Context, planID uuid.UUID, since time.Time) (decimal.Decimal, error) {
+	var paid decimal.Decimal
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(amount), 0) FROM payments WHERE plan_id = $1 AND received_at >= $2`,
+		planID, instant(since)).Scan(&paid); err != nil {
+		return decimal.Zero, fmt.Errorf("paid since %s plan %s: %w", since.Format(time.RFC3339), planID, classify(err))
+	}
+	return paid, nil
+}
+
+// CancelCollectionMessages cancels the plan's queued collection contacts
+// not yet claimed by a sender (the outbox row is closed, the contact's
+// outcome is cancelled) because why they were sent no longer holds (the
+// arrears are cleared), audited as "collection.cancelled" with why. It
+// returns how many it cancelled; run again it cancels nothing more.
+func (s *Store) CancelCollectionMessages(ctx context.Context, planID uuid.UUID, why string) (int, error) {
+	var cancelled int
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		_, customerID, _, _, err := lockPlan(ctx, tx, planID)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `WITH o AS (
+				UPDATE outbox o SET delivered_at = now(), last_error = $2
+				FROM contacts c
+				WHERE o.contact_id = c.id AND c.plan_id = $1 AND c.purpose = 'collection'
+					AND o.delivered_at IS NULL AND o.attempts = 0
+				RETURNING o.contact_id),
+			c AS (
+				UPDATE contacts SET outcome = 'cancelled', updated_at = now()
+				WHERE id IN (SELECT contact_id FROM o) AND (outcome IS NULL OR outcome = 'deferred')
+				RETURNING id)
+			SELECT count(*) FROM o`, planID, why).Scan(&cancelled); err != nil {
+			return classify(err)
+		}
+		if cancelled == 0 {
+			return nil
+		}
+		return audit(ctx, tx, planID, customerID, ActorSystem, "collection.cancelled", map[string]any{
+			"why": why, "messages_cancelled": cancelled})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cancel collection messages of plan %s: %w", planID, err)
+	}
+	return cancelled, nil
+}

@@ -35,6 +35,12 @@ import (
 //	                             pause (calc.HolidayPolicy).
 //	complaint_pause_days         an open complaint pauses collection
 //	                             contact for at most this many days.
+//	arrears_max_instalments      the most parts an arrears plan may split
+//	                             the arrears into.
+//	arrears_max_bucket           an arrears plan is offered up to this
+//	                             bucket.
+//	arrears_approval_bucket      from this bucket on, an arrears plan
+//	                             needs an operator's approval.
 type RequestRules struct {
 	QuoteValidHours           int                `json:"quote_valid_hours"`
 	Settlement                SettlementRule     `json:"settlement"`
@@ -47,6 +53,9 @@ type RequestRules struct {
 	HolidayMaxPeriods         int                `json:"holiday_max_periods"`
 	HolidayInterest           calc.HolidayPolicy `json:"holiday_interest"`
 	ComplaintPauseDays        int                `json:"complaint_pause_days"`
+	ArrearsMaxInstalments     int                `json:"arrears_max_instalments"`
+	ArrearsMaxBucket          string             `json:"arrears_max_bucket"`
+	ArrearsApprovalBucket     string             `json:"arrears_approval_bucket"`
 }
 
 // SettlementRule is calc.SettlementTerms as policy data.
@@ -80,7 +89,8 @@ func (r RequestRules) validate(bad func(field, format string, args ...any)) {
 		(r.Settlement.Policy != calc.SettlePercentage && !r.Settlement.Percent.IsZero()) {
 		bad("requests.settlement.percent", "must be a fraction from 0 to 1, and 0 unless the policy is %s, got %s", calc.SettlePercentage, r.Settlement.Percent)
 	}
-	for field, b := range map[string]string{"cancel_max_bucket": r.CancelMaxBucket, "restructure_approval_bucket": r.RestructureApprovalBucket} {
+	for field, b := range map[string]string{"cancel_max_bucket": r.CancelMaxBucket, "restructure_approval_bucket": r.RestructureApprovalBucket,
+		"arrears_max_bucket": r.ArrearsMaxBucket, "arrears_approval_bucket": r.ArrearsApprovalBucket} {
 		if BucketRank(b) < 0 {
 			bad("requests."+field, "must be a bucket M0 to M7, got %q", b)
 		}
@@ -96,6 +106,9 @@ func (r RequestRules) validate(bad func(field, format string, args ...any)) {
 	}
 	if r.HolidayInterest != calc.HolidayCapitalise && r.HolidayInterest != calc.HolidayWaive {
 		bad("requests.holiday_interest", "must be %s or %s, got %q", calc.HolidayCapitalise, calc.HolidayWaive, r.HolidayInterest)
+	}
+	if r.ArrearsMaxInstalments < 2 || r.ArrearsMaxInstalments > calc.MaxTerms {
+		bad("requests.arrears_max_instalments", "must be between 2 and %d, got %d", calc.MaxTerms, r.ArrearsMaxInstalments)
 	}
 	if r.ComplaintPauseDays < 1 {
 		bad("requests.complaint_pause_days", "must be at least 1, got %d", r.ComplaintPauseDays)

@@ -24,6 +24,11 @@ type Message struct {
 	Approve  *plan.ApprovalDecision `json:"approve,omitempty"`
 	Complain *plan.ComplaintRequest `json:"complain,omitempty"`
 	Resolve  *plan.ResolveRequest   `json:"resolve,omitempty"`
+	// Collection messages: the debtor's promise, the operator's decisions.
+	Promise  *plan.PromiseRequest  `json:"promise,omitempty"`
+	Referral *plan.ReferralRequest `json:"referral,omitempty"`
+	WriteOff *plan.WriteOffRequest `json:"write_off,omitempty"`
+	Grace    *plan.GraceRequest    `json:"grace,omitempty"`
 }
 
 // RequestID is the id of the request the message carries.
@@ -47,6 +52,14 @@ func (m Message) RequestID() string {
 		return m.Complain.RequestID
 	case m.Resolve != nil:
 		return m.Resolve.RequestID
+	case m.Promise != nil:
+		return m.Promise.RequestID
+	case m.Referral != nil:
+		return m.Referral.RequestID
+	case m.WriteOff != nil:
+		return m.WriteOff.RequestID
+	case m.Grace != nil:
+		return m.Grace.RequestID
 	case m.ChangeMessage.Request() != nil:
 		return m.ChangeMessage.Request().ID()
 	}
@@ -76,6 +89,9 @@ func (w *planWorkflow) registerHandlers(ctx workflow.Context) error {
 		return err
 	}
 	if err := w.registerRequestHandlers(ctx); err != nil {
+		return err
+	}
+	if err := w.registerCollectionHandlers(ctx); err != nil {
 		return err
 	}
 	// The front door sends this with the start of the workflow and gets the

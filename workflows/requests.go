@@ -56,6 +56,11 @@ func (w *planWorkflow) registerRequestHandlers(ctx workflow.Context) error {
 	}, w.checkChange); err != nil {
 		return err
 	}
+	if err := handle(ctx, w, plan.MsgArrearsPlan, func(r plan.ArrearsPlanRequest) Message {
+		return Message{Kind: plan.MsgArrearsPlan, ChangeMessage: activities.ChangeMessage{Arrears: &r}}
+	}, w.checkChange); err != nil {
+		return err
+	}
 	if err := handle(ctx, w, plan.MsgApprove, func(r plan.ApprovalDecision) Message { return Message{Kind: plan.MsgApprove, Approve: &r} }, w.checkApprove); err != nil {
 		return err
 	}
@@ -143,6 +148,8 @@ func (w *planWorkflow) requestMessage(ctx workflow.Context, m Message) (bool, er
 		return true, w.complain(ctx, m)
 	case m.Resolve != nil:
 		return true, w.resolve(ctx, m)
+	case m.Promise != nil || m.Referral != nil || m.WriteOff != nil || m.Grace != nil:
+		return true, w.collectionMessage(ctx, m)
 	}
 	return false, nil
 }
@@ -337,6 +344,10 @@ func (w *planWorkflow) complain(ctx workflow.Context, m Message) error {
 	}
 	w.Complaints = append(w.Complaints, plan.Complaint{RequestID: m.Complain.RequestID, Text: m.Complain.Text, OpenedAt: now, PauseUntil: res.PauseUntil})
 	w.UpdatedAt = workflow.Now(ctx)
+	if w.collecting() {
+		// The ladder pauses: it looks again now and waits.
+		w.wakeCollection(ctx)
+	}
 	w.reply(m, true, fmt.Sprintf("complaint %s is open; collection contact is paused until it is resolved or %s", m.Complain.RequestID, res.PauseUntil.Format("2006-01-02")))
 	return nil
 }
@@ -354,6 +365,10 @@ func (w *planWorkflow) resolve(ctx workflow.Context, m Message) error {
 	i := w.openComplaint(m.Resolve.Complaint)
 	w.Complaints = append(w.Complaints[:i:i], w.Complaints[i+1:]...)
 	w.UpdatedAt = workflow.Now(ctx)
+	if w.collecting() {
+		// Contact resumes: the ladder looks again now.
+		w.wakeCollection(ctx)
+	}
 	w.reply(m, true, "")
 	return nil
 }

@@ -86,7 +86,7 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 		if err != nil {
 			return err
 		}
-		revision := w.Revision
+		revision, stepped := w.Revision, false
 		switch {
 		case ok:
 			if err := w.serviceMessage(ctx, m); err != nil {
@@ -96,6 +96,7 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 			if err := w.collectionStep(ctx); err != nil {
 				return err
 			}
+			stepped = true
 		case k >= 0:
 			if err := w.collect(ctx, k, attempt); err != nil {
 				return err
@@ -104,7 +105,7 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 		// An instalment that became overdue starts the ladder; money that
 		// arrived while it runs makes it look again (back to M0 once the
 		// arrears are cleared).
-		if ladder && !ladderNext && w.Revision != revision && (w.collecting() || w.anyOverdue()) {
+		if ladder && !stepped && w.Revision != revision && (w.collecting() || w.anyOverdue()) {
 			w.wakeCollection(ctx)
 		}
 	}

@@ -245,9 +245,13 @@ func TestInsufficientFundsThroughGrace(t *testing.T) {
 	// The first due date is a month after activation; grace ends 3 days later.
 	overdue := r.snapshot(dueAt(1, 0, 0) + 3*day + 12*time.Hour)
 	// The arrears are the instalment and the penalty accrued on it since
-	// the due date (collection issue).
+	// the due date, through the day of the payment: the customer pays what
+	// was last stated plus 1.00 for the day since, and the rest of the
+	// 1.00 goes to the next instalment.
+	var sent decimal.Decimal
 	paid := r.payAt(dueAt(1, 0, 0)+4*day+10*time.Hour, "arrears-1", func(st plan.Status) decimal.Decimal {
-		return instalmentAmount(1, "0")(st).Add(d.penalty(r.id, 1))
+		sent = instalmentAmount(1, "1.00")(st).Add(d.penalty(r.id, 1))
+		return sent
 	})
 	current := r.snapshot(dueAt(1, 0, 0) + 4*day + 11*time.Hour)
 	r.stopAt(dueAt(1, 0, 0) + 5*day)
@@ -281,8 +285,11 @@ func TestInsufficientFundsThroughGrace(t *testing.T) {
 	if row := d.instalment(r.id, 1); row.status != "paid" || !row.paid.Equal(p1) || row.paidAt != local(dueDate(1).AddDays(4), 10, 0) {
 		t.Errorf("instalment 1 row %+v, want paid %s at %s", row, p1, local(dueDate(1).AddDays(4), 10, 0))
 	}
-	if got := d.money(`SELECT amount FROM payments WHERE plan_id = $1 AND payment_id = 'arrears-1' AND source = 'manual'`, r.id); !got.Equal(p1) {
-		t.Errorf("payments row of the arrears: %s, want %s", got, p1)
+	if got := d.money(`SELECT amount FROM payments WHERE plan_id = $1 AND payment_id = 'arrears-1' AND source = 'manual'`, r.id); !got.Equal(sent) {
+		t.Errorf("payments row of the arrears: %s, want %s", got, sent)
+	}
+	if got := d.allocated(r.id, 2); !got.Equal(sent.Sub(p1)) {
+		t.Errorf("allocated to instalment 2: %s, want the rest of the payment %s", got, sent.Sub(p1))
 	}
 	if got := d.allocated(r.id, 1); !got.Equal(p1) {
 		t.Errorf("allocated to instalment 1: %s, want %s", got, p1)
