@@ -112,6 +112,10 @@ func TestPlanRecoversFromM3(t *testing.T) {
 	s.startWorker(activities.New(s.st))
 	door := s.storeDoor()
 	id := s.activePlan(ctx, recoveryDay, "6000", 6, "0.01")
+	// The same plan paid on time, side by side, for the cost of collection.
+	other := customer(t, "strong")
+	other.Ref += "-on-time"
+	onTime := s.activePlanOf(ctx, other, recoveryDay, "6000", 6, "100000")
 	m3 := s.waitCollection(ctx, door, id, "stage M3", time.Minute, inCollection("M3"))
 	if !m3.Owed.Penalty.IsPositive() || m3.AsOf != m3.Today {
 		t.Errorf("at M3: penalty %s, owed as of %s on %s; want late charges as of today", m3.Owed.Penalty, m3.AsOf, m3.Today)
@@ -135,13 +139,23 @@ func TestPlanRecoversFromM3(t *testing.T) {
 	if kinds.LessThan(decimal.NewFromInt(5)) {
 		t.Errorf("%s kinds of collection action, want M1-M3's 5 (message, call, notice, demand letter, restructure offer)", kinds)
 	}
-	pid, _ := plan.ParseID(id)
-	cost, err := histories.ChainCost(ctx, testenv.TemporalClient(t), plan.WorkflowID(pid))
-	if err != nil {
-		t.Fatal(err)
+	s.waitFor(ctx, onTime, plan.StateClosed, 10*time.Second)
+	costOf := func(id string) histories.Cost {
+		pid, _ := plan.ParseID(id)
+		cost, err := histories.ChainCost(ctx, testenv.TemporalClient(t), plan.WorkflowID(pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cost
 	}
-	t.Logf("6-instalment plan through M3 and back to payoff: %d runs, %d history events (largest run %d), %d billable actions",
-		cost.Runs, cost.Events, cost.MaxRunEvents, cost.Actions)
+	cost, base := costOf(id), costOf(onTime)
+	t.Logf("6-instalment plan through M3 and back to payoff: %d runs, %d history events (largest run %d), %d billable actions; "+
+		"the same plan paid on time: %d events, %d actions (collection: +%d actions, x%.2f)",
+		cost.Runs, cost.Events, cost.MaxRunEvents, cost.Actions, base.Events, base.Actions, cost.Actions-base.Actions, float64(cost.Actions)/float64(base.Actions))
+	if cost.Actions <= base.Actions {
+		t.Errorf("collection cost %d actions, the plan paid on time %d: the ladder did not run", cost.Actions, base.Actions)
+	}
+	pid, _ := plan.ParseID(id)
 	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(pid), "collection-m3-recovered")
 }
 

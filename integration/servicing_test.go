@@ -50,8 +50,15 @@ func customer(t testing.TB, name string) plan.Customer { return testsystem.Custo
 // account with funding.
 func (s *system) activePlan(ctx context.Context, daySeconds float64, amount string, terms int, funding string) string {
 	s.t.Helper()
+	return s.activePlanOf(ctx, customer(s.t, "strong"), daySeconds, amount, terms, funding)
+}
+
+// activePlanOf is activePlan for customer c (a customer of their own has
+// a funding account of their own).
+func (s *system) activePlanOf(ctx context.Context, c plan.Customer, daySeconds float64, amount string, terms int, funding string) string {
+	s.t.Helper()
 	app := plan.Application{
-		RequestID: "it-" + uuid.NewString(), Customer: customer(s.t, "strong"), Amount: decimal.RequireFromString(amount), Terms: terms,
+		RequestID: "it-" + uuid.NewString(), Customer: c, Amount: decimal.RequireFromString(amount), Terms: terms,
 		// On a compressed calendar the offer and signing windows are
 		// stretched (as `starter apply --day-seconds` does), so that the
 		// test's own steps never outrun them.

@@ -18,8 +18,8 @@ func TestCollectionStatusJSON(t *testing.T) {
 	at := time.Date(2026, 5, 1, 1, 0, 0, 0, time.UTC)
 	s := CollectionStatus{
 		PlanID: "p", State: StateActive, Stage: "M1", OwedTotal: decimal.RequireFromString("2028.2"),
-		Owed:    calc.Amounts{Penalty: decimal.RequireFromString("1.5"), Fee: decimal.Zero, Interest: decimal.Zero, Principal: decimal.RequireFromString("2026.7")},
-		Promise: &collection.Promise{Date: calc.DateOf(time.Date(2026, 5, 8, 0, 0, 0, 0, time.UTC)), Amount: decimal.RequireFromString("100"), MadeAt: at},
+		Owed:     calc.Amounts{Penalty: decimal.RequireFromString("1.5"), Fee: decimal.Zero, Interest: decimal.Zero, Principal: decimal.RequireFromString("2026.7")},
+		Promise:  &collection.Promise{Date: calc.DateOf(time.Date(2026, 5, 8, 0, 0, 0, 0, time.UTC)), Amount: decimal.RequireFromString("100"), MadeAt: at},
 		WriteOff: &collection.WriteOff{Status: collection.WriteOffPending, RaisedAt: at},
 		Actions:  []CollectionAction{{At: at, Stage: "M1", Round: 1, Kind: "message", Channel: "sms", Owed: decimal.RequireFromString("0")}},
 	}

@@ -220,7 +220,7 @@ func TestRecoveryFromEachStage(t *testing.T) {
 	for _, tc := range []struct {
 		stage string
 		days  time.Duration
-	}{{"M1", 10}, {"M2", 40}, {"M3", 70}, {"M4", 95}} {
+	}{{"M1", 10}, {"M2", 40}, {"M3", 70}, {"M4", 95}, {"M7", 185}} {
 		t.Run(tc.stage, func(t *testing.T) {
 			d := newDB(t)
 			r := d.newRun(application(t, "app-recover-"+tc.stage, customer(t, "strong"), "12000.00", 12))
