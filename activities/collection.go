@@ -164,6 +164,18 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 		if res.State, err = collectionRules.Record(state, res.Action); err != nil {
 			return CollectionResult{}, typed("InvalidInput", fmt.Errorf("collection step of plan %s: %w", planID, err))
 		}
+		// A referral or write-off the round dropped (the plan fell back a
+		// stage after a partial payment) no longer waits for an operator.
+		if state.Referral != nil && res.State.Referral == nil {
+			if err := a.closeTasks(ctx, planID, store.TaskLegalReferral, "dropped: fewer days past due"); err != nil {
+				return CollectionResult{}, err
+			}
+		}
+		if state.WriteOff != nil && res.State.WriteOff == nil {
+			if err := a.closeTasks(ctx, planID, store.TaskWriteOff, "dropped: fewer days past due"); err != nil {
+				return CollectionResult{}, err
+			}
+		}
 		inputs.History = append(inputs.History, stepAttempts(res.Action.Steps)...)
 		next, err := collectionRules.Next(res.State, in.At, inputs)
 		if err != nil {
@@ -179,17 +191,8 @@ func (a *Activities) CollectionStep(ctx context.Context, in CollectionInput) (Co
 			// The arrears are cleared: back to M0, the ladder stopped, and
 			// collection messages still queued are not sent.
 			res.State = collectionRules.Paid(state)
-			n, err := a.Store.CancelCollectionMessages(ctx, planID, "the arrears are cleared")
-			if err != nil {
-				return CollectionResult{}, classify(err)
-			}
-			if n > 0 {
-				slog.InfoContext(ctx, "queued collection messages cancelled", "plan_id", planID, "count", n)
-			}
-			for _, kind := range []string{store.TaskLegalReferral, store.TaskWriteOff} {
-				if err := a.closeTasks(ctx, planID, kind, "arrears cleared"); err != nil {
-					return CollectionResult{}, err
-				}
+			if err := a.endCollection(ctx, planID, "arrears cleared"); err != nil {
+				return CollectionResult{}, err
 			}
 		}
 		slog.InfoContext(ctx, "collection waits", "plan_id", planID, "stage", act.Stage, "round", 0, "steps", 0,
@@ -240,7 +243,11 @@ func owedOn(ctx context.Context, st *store.Store, planID uuid.UUID, version int,
 	if err != nil {
 		return collection.Breakdown{}, nil, classify(err)
 	}
-	b, err := collectionRules.Owed(collectionInstalments(rows, through), day, rate)
+	graceUntil, err := st.GraceExtendedUntil(ctx, planID)
+	if err != nil {
+		return collection.Breakdown{}, nil, classify(err)
+	}
+	b, err := collectionRules.Owed(withGrace(collectionInstalments(rows, through), calc.DateOf(graceUntil), day), day, rate)
 	if err != nil {
 		return collection.Breakdown{}, nil, typed("InvalidInput", fmt.Errorf("amounts owed by plan %s: %w", planID, err))
 	}
@@ -292,6 +299,27 @@ func collectionInstalments(rows []store.Instalment, through map[int]time.Time) [
 		out = append(out, in)
 	}
 	return out
+}
+
+// withGrace applies a hardship grace extension until the end of until
+// (zero: none) to the instalments on day: an instalment due by then
+// accrues no penalty before the day after it, as if accrued through it.
+// The instalments overdue when the grace was granted are marked so in the
+// store (CollectionDecide); this covers those that fall due during it.
+func withGrace(rows []collection.Instalment, until, day calc.Date) []collection.Instalment {
+	if until.IsZero() {
+		return rows
+	}
+	free := until
+	if day.Before(free) {
+		free = day
+	}
+	for i, r := range rows {
+		if !r.DueDate.After(until) && r.PenaltyThrough.Before(free) {
+			rows[i].PenaltyThrough = free
+		}
+	}
+	return rows
 }
 
 // pausedIndefinitely reports whether an open complaint without an end
@@ -514,4 +542,46 @@ func annualRate(p store.Plan) decimal.Decimal {
 		return decimal.Zero
 	}
 	return p.Terms.AnnualRate
+}
+
+// endCollection ends a plan's collection (the arrears cleared, the plan
+// paid off or written off): queued collection messages are cancelled, the
+// open agent calls, legal-referral and write-off tasks closed with why,
+// and open promises resolved as kept. Run again it changes nothing.
+func (a *Activities) endCollection(ctx context.Context, planID uuid.UUID, why string) error {
+	if err := a.pauseCollection(ctx, planID, why); err != nil {
+		return err
+	}
+	for _, kind := range []string{store.TaskLegalReferral, store.TaskWriteOff} {
+		if err := a.closeTasks(ctx, planID, kind, why); err != nil {
+			return err
+		}
+	}
+	promises, err := a.Store.Promises(ctx, planID)
+	if err != nil {
+		return classify(fmt.Errorf("load promises of plan %s: %w", planID, err))
+	}
+	for _, p := range promises {
+		if p.Status != store.PromiseOpen {
+			continue
+		}
+		if _, err := a.Store.ResolvePromise(ctx, planID, p.RequestID, store.PromiseKept); err != nil {
+			return classify(err)
+		}
+	}
+	return nil
+}
+
+// pauseCollection stops what the ladder already set going: queued
+// collection messages are cancelled and open agent calls closed with why.
+// The ladder plans again when the pause ends.
+func (a *Activities) pauseCollection(ctx context.Context, planID uuid.UUID, why string) error {
+	n, err := a.Store.CancelCollectionMessages(ctx, planID, why)
+	if err != nil {
+		return classify(err)
+	}
+	if n > 0 {
+		slog.InfoContext(ctx, "queued collection messages cancelled", "plan_id", planID, "count", n, "why", why)
+	}
+	return a.closeTasks(ctx, planID, store.TaskCollectionCall, why)
 }

@@ -147,6 +147,9 @@ func (a *Activities) CollectionDecide(ctx context.Context, in DecisionInput) (De
 			PromisedDate: r.Date.At(time.UTC, 0, 0, 0), Amount: r.Amount, MadeAt: in.Calendar.real(in.At)}); err != nil {
 			return DecisionResult{}, classify(fmt.Errorf("record promise %s of plan %s: %w", r.RequestID, planID, err))
 		}
+		if err := a.pauseCollection(ctx, planID, "promise to pay "+r.RequestID); err != nil {
+			return DecisionResult{}, err
+		}
 		res.Reason = fmt.Sprintf("promise to pay %s by %s noted: no payment contact until then", calc.FormatMoney(r.Amount), r.Date)
 		body := fmt.Sprintf("Thank you: we noted your promise to pay %s by %s. We will not contact you about payments until then. In all you owe %s (principal %s, interest %s, fees %s, late charges %s).",
 			calc.FormatMoney(r.Amount), r.Date, calc.FormatMoney(owed.Due.Total()), calc.FormatMoney(owed.Due.Principal),
@@ -177,6 +180,9 @@ func (a *Activities) CollectionDecide(ctx context.Context, in DecisionInput) (De
 			return DecisionResult{}, classify(fmt.Errorf("extend grace %s of plan %s: %w", r.RequestID, planID, err))
 		}
 		if err := a.freezePenalty(ctx, planID, in.Version, owed, r.Until); err != nil {
+			return DecisionResult{}, err
+		}
+		if err := a.pauseCollection(ctx, planID, "grace extended "+r.RequestID); err != nil {
 			return DecisionResult{}, err
 		}
 		res.Reason = fmt.Sprintf("grace extended until %s: no late charge and no payment contact until then", r.Until)
@@ -212,8 +218,20 @@ func (a *Activities) writeOff(ctx context.Context, planID uuid.UUID, in Decision
 		return DecisionResult{}, classify(fmt.Errorf("write off plan %s (request %s): %w", planID, r.RequestID, err))
 	}
 	res.WrittenOff = &WrittenOff{Principal: wo.Principal, Interest: wo.Interest, Fee: wo.Fee, Penalty: wo.Penalty, Total: wo.Total}
+	// On a retry the state given is the one before the decision: it is
+	// answered as the first run answered.
+	ws := collection.WriteOff{Status: collection.WriteOffApproved, RaisedAt: in.At, DecidedAt: in.At}
 	if res.State.WriteOff != nil {
-		res.State.WriteOff.Balance = wo.Total
+		ws = *res.State.WriteOff
+		if ws.Status != collection.WriteOffApproved {
+			ws.Status, ws.DecidedAt = collection.WriteOffApproved, in.At
+		}
+	}
+	ws.Balance = wo.Total
+	res.State.WriteOff = &ws
+	res.State.Promise = nil
+	if err := a.endCollection(ctx, planID, "written off"); err != nil {
+		return DecisionResult{}, err
 	}
 	rows, err := a.Store.Schedule(ctx, planID, in.Version)
 	if err != nil {

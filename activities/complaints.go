@@ -62,6 +62,9 @@ func (a *Activities) OpenComplaint(ctx context.Context, in ComplaintInput) (Comp
 	if _, err := a.Store.AnswerRequest(ctx, planID, r.RequestID, store.RequestAccepted, mustJSON(map[string]any{"pause_until": pause})); err != nil {
 		return ComplaintResult{}, classify(fmt.Errorf("answer complaint %s of plan %s: %w", r.RequestID, planID, err))
 	}
+	if err := a.pauseCollection(ctx, planID, "complaint "+r.RequestID); err != nil {
+		return ComplaintResult{}, err
+	}
 	body := fmt.Sprintf("We have received your complaint (reference %s). An agent will answer it; until then, or for %d days, we will not contact you about payments.", r.RequestID, days)
 	if err := a.notify(ctx, planID, cust, "complaint:"+r.RequestID, body, in.Calendar, at); err != nil {
 		return ComplaintResult{}, err

@@ -392,6 +392,10 @@ func position(rows []store.Instalment, asOf calc.Date, terms calc.Terms, cadence
 			})
 			continue
 		}
+		// A penalty carried onto it (by an earlier change) is owed now and
+		// carried again; what was paid of it is re-applied with the rest of
+		// the money paid ahead.
+		pos.PastDue.Penalty = pos.PastDue.Penalty.Add(r.PenaltyAccrued.Sub(r.WaivedPenalty))
 		// What was waived on it is not owed again.
 		interest, fee := r.Interest.Sub(r.WaivedInterest), r.Fee.Sub(r.WaivedFee)
 		pos.Future = append(pos.Future, calc.Row{

@@ -435,6 +435,10 @@ func (a *Activities) ClosePlan(ctx context.Context, in ClosePlanInput) error {
 	if err != nil {
 		return err
 	}
+	// Paid off while in collection: nothing of the ladder goes on.
+	if err := a.endCollection(ctx, planID, "plan paid off"); err != nil {
+		return err
+	}
 	if err := a.Store.ClosePlan(ctx, planID, in.Reason); err != nil {
 		return classify(err)
 	}

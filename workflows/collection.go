@@ -41,11 +41,27 @@ type Collecting struct {
 // recentActions bounds Collecting.Recent.
 const recentActions = 20
 
-// ladderOn reports whether this run uses the collection ladder (recorded
-// once per run, at the start of servicing).
+// The versions of the collection ladder:
+//   - ladderSteps (1): the ladder's rounds beside the debits;
+//   - ladderMessages (2): the collection messages (promise, referral,
+//     write-off, grace, arrears plan), a complaint and its resolution
+//     waking the ladder, and a message that arrives while the ladder's
+//     timer runs waking it too.
+const (
+	ladderSteps    workflow.Version = 1
+	ladderMessages workflow.Version = 2
+)
+
+// ladderOn records which version of the collection ladder this run uses
+// (once per run, at the start of servicing) and reports whether it runs
+// the ladder at all.
 func (w *planWorkflow) ladderOn(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, ladderVersion, workflow.DefaultVersion, 1) >= 1
+	w.ladder = workflow.GetVersion(ctx, ladderVersion, workflow.DefaultVersion, ladderMessages)
+	return w.ladder >= ladderSteps
 }
+
+// ladderMessagesOn reports whether this run takes the collection messages.
+func (w *planWorkflow) ladderMessagesOn() bool { return w.ladder >= ladderMessages }
 
 // wakeCollection asks the ladder again now: an instalment became overdue,
 // or money arrived while the ladder runs.
@@ -54,10 +70,11 @@ func (w *planWorkflow) wakeCollection(ctx workflow.Context) {
 	w.Collecting.Next = collection.Action{} // unknown until the step
 }
 
-// collecting reports whether the ladder runs (a round went out or a step
-// is due).
+// collecting reports whether the ladder runs (a round went out, a step is
+// due, or a promise waits to be settled).
 func (w *planWorkflow) collecting() bool {
-	return !w.Collecting.At.IsZero() || w.Collecting.State.Stage != ""
+	return !w.Collecting.At.IsZero() || w.Collecting.State.Stage != "" ||
+		(w.ladderMessagesOn() && w.Collecting.State.Promise != nil)
 }
 
 // collectionStep runs one step of the ladder: penalty accrued, a round of
@@ -160,6 +177,10 @@ func (w *planWorkflow) collectionMessage(ctx workflow.Context, m Message) error 
 		w.reply(m, false, err.Error())
 		return nil
 	}
+	if !w.ladderMessagesOn() {
+		w.reply(m, false, oldRun)
+		return nil
+	}
 	in := activities.DecisionInput{
 		PlanID: w.PlanID, Version: w.ScheduleVersion, Calendar: w.Calendar, At: w.businessNow(ctx),
 		State: w.Collecting.State, Promise: m.Promise, Referral: m.Referral, WriteOff: m.WriteOff, Grace: m.Grace,
@@ -238,3 +259,7 @@ func later(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// oldRun answers a collection message in a run that started servicing
+// before the messages existed; the plan takes them from its next run on.
+const oldRun = "this plan runs an earlier version of fenqi that does not take this request yet; try again after its next instalment"

@@ -415,11 +415,17 @@ func TestArrearsPlanPaidOff(t *testing.T) {
 	confirm := r.confirmAt(due+10*day+time.Hour, quote, plan.MsgArrearsPlan, func(id string) any {
 		return plan.ArrearsPlanRequest{RequestID: "ap-2", QuoteID: id}
 	})
+	// Before the row carrying the late charges is due, a settlement quote
+	// still counts them.
+	settle := r.sendAt(due+10*day+2*time.Hour, plan.MsgPrepay, plan.PrepayRequest{RequestID: "pp-1"})
 	after := r.collectionAt(due + 12*day)
 	r.execute()
 	res := r.result()
 
 	q := quote.wantReply(t)
+	if sq := settle.wantReply(t).Quote; sq == nil || !sq.Penalty.Equal(q.Quote.Penalty) {
+		t.Errorf("settlement quote after the arrears plan: %+v; want the carried late charges %s", sq, q.Quote.Penalty)
+	}
 	if !q.Accepted || q.Quote == nil {
 		t.Fatalf("arrears plan quote refused: %s", q.Reason)
 	}
@@ -452,5 +458,67 @@ func TestArrearsPlanPaidOff(t *testing.T) {
 	}
 	if n := d.count(`SELECT count(*) FROM instalments WHERE plan_id = $1 AND schedule_version = 2 AND status <> 'paid'`, r.id); n != 0 {
 		t.Errorf("%d instalments of the arrears plan not paid", n)
+	}
+}
+
+// A promise made before the ladder's queued round goes out (a new stage
+// starts at midnight, its contacts wait for 08:00) cancels that round:
+// nothing goes out while the promise holds.
+func TestPromiseCancelsAQueuedRound(t *testing.T) {
+	d := newDB(t)
+	r := d.newRun(application(t, "app-promise-queued", customer(t, "strong"), "12000.00", 12))
+	r.activeAt()
+	m2 := dueDate(1).AddDays(31) // M2 starts at midnight: its round is queued for the morning
+	promise := &outcome{name: plan.MsgPromise}
+	r.at(onDay(m2, 3, 0), func() {
+		r.send(promise, plan.MsgPromise, plan.PromiseRequest{RequestID: "pr-1", Date: m2.AddDays(5), Amount: dec("100.00")})
+	})
+	r.stopAt(onDay(m2, 20, 0))
+	r.execute()
+	r.wantCanceled()
+
+	if rp := promise.wantReply(t); !rp.Accepted {
+		t.Fatalf("promise refused: %s", rp.Reason)
+	}
+	cs := d.collectionContacts(r)
+	cancelled := 0
+	for _, c := range cs {
+		if c.at.After(t0.Add(onDay(m2, 3, 0))) && c.outcome == "cancelled" {
+			cancelled++
+		}
+	}
+	if cancelled == 0 {
+		t.Errorf("no queued collection contact was cancelled by the promise: %+v", cs)
+	}
+	if got := contactsBetween(cs, onDay(m2, 3, 0), onDay(m2.AddDays(6), 0, 0)); len(got) > 0 {
+		t.Errorf("%d collection contacts while the promise holds, first %s by %s", len(got), got[0].at, got[0].channel)
+	}
+}
+
+// Paying the whole plan off while it waits for a legal-referral decision
+// closes the plan and ends collection: the referral task is closed, no
+// queued collection message goes out.
+func TestPayoffInCollectionEndsTheLadder(t *testing.T) {
+	d := newDB(t)
+	r := d.newRun(application(t, "app-payoff-m4", customer(t, "strong"), "12000.00", 12))
+	r.activeAt()
+	due := dueAt(1, 12, 0)
+	m4 := r.collectionAt(due + 95*day)
+	pay := r.payAt(due+95*day+time.Hour, "payoff", amount("30000.00"))
+	r.execute()
+	res := r.result()
+
+	wantStage(t, "day 95", m4, "M4", string(collection.WaitOperator))
+	if !pay.wantReply(t).Accepted {
+		t.Fatalf("payoff refused: %s", pay.reply.Reason)
+	}
+	if res.State != plan.StateClosed {
+		t.Fatalf("the plan is %s after the payoff, want closed", res.State)
+	}
+	if n := d.count(`SELECT count(*) FROM tasks WHERE plan_id = $1 AND kind IN ('legal_referral', 'write_off', 'collection_call') AND status = 'open'`, r.id); n != 0 {
+		t.Errorf("%d collection tasks left open on the closed plan", n)
+	}
+	if got := contactsBetween(d.collectionContacts(r), due+95*day+time.Hour, 400*day); len(got) > 0 {
+		t.Errorf("%d collection contacts after the payoff, first %s", len(got), got[0].at)
 	}
 }

@@ -115,6 +115,9 @@ type planWorkflow struct {
 	// savedState is the PlanState search attribute's current value, so that
 	// it is upserted only when it changes (each upsert is billable).
 	savedState plan.State
+	// ladder is the collection ladder's version in this run (see
+	// ladderOn); DefaultVersion until servicing starts.
+	ladder workflow.Version
 }
 
 // PlanWorkflow carries one instalment plan from the application to its

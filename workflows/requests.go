@@ -161,6 +161,10 @@ func (w *planWorkflow) change(ctx workflow.Context, m Message) error {
 		w.reply(m, false, err.Error())
 		return nil
 	}
+	if req.Kind() == plan.MsgArrearsPlan && !w.ladderMessagesOn() {
+		w.reply(m, false, oldRun)
+		return nil
+	}
 	if req.Quote() == "" {
 		return w.makeQuote(ctx, m, req)
 	}
@@ -344,7 +348,7 @@ func (w *planWorkflow) complain(ctx workflow.Context, m Message) error {
 	}
 	w.Complaints = append(w.Complaints, plan.Complaint{RequestID: m.Complain.RequestID, Text: m.Complain.Text, OpenedAt: now, PauseUntil: res.PauseUntil})
 	w.UpdatedAt = workflow.Now(ctx)
-	if w.collecting() {
+	if w.ladderMessagesOn() && w.collecting() {
 		// The ladder pauses: it looks again now and waits.
 		w.wakeCollection(ctx)
 	}
@@ -365,7 +369,7 @@ func (w *planWorkflow) resolve(ctx workflow.Context, m Message) error {
 	i := w.openComplaint(m.Resolve.Complaint)
 	w.Complaints = append(w.Complaints[:i:i], w.Complaints[i+1:]...)
 	w.UpdatedAt = workflow.Now(ctx)
-	if w.collecting() {
+	if w.ladderMessagesOn() && w.collecting() {
 		// Contact resumes: the ladder looks again now.
 		w.wakeCollection(ctx)
 	}

@@ -105,7 +105,11 @@ func (w *planWorkflow) service(ctx workflow.Context) error {
 		// An instalment that became overdue starts the ladder; money that
 		// arrived while it runs makes it look again (back to M0 once the
 		// arrears are cleared).
-		if ladder && !stepped && w.Revision != revision && (w.collecting() || w.anyOverdue()) {
+		justStepped := ladderNext
+		if w.ladderMessagesOn() {
+			justStepped = stepped
+		}
+		if ladder && !justStepped && w.State == plan.StateActive && w.Revision != revision && (w.collecting() || w.anyOverdue()) {
 			w.wakeCollection(ctx)
 		}
 	}
