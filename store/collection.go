@@ -753,13 +753,18 @@ type writeOffRow struct {
 	Interest  decimal.Decimal `json:"interest"`
 	Fee       decimal.Decimal `json:"fee"`
 	Penalty   decimal.Decimal `json:"penalty"`
+	// NotDue marks an instalment not yet due at the write-off: its
+	// interest and fee are not counted.
+	NotDue bool `json:"not_due,omitempty"`
 }
 
 // WriteOff writes off an active plan (else ErrStateChanged), decided by an
 // operator (operator and reason required) through request requestID, as of
 // the business date asOf, in one transaction:
 //   - what the open instalments (pending, due, partially paid, overdue) of
-//     the current schedule still owe is recorded by component in
+//     the current schedule still owe (for an instalment not yet due on
+//     asOf, its principal only: future interest and fees were never
+//     earned) is recorded by component in
 //     write_offs (with the breakdown per instalment) and returned; accrue
 //     the penalty through asOf (AccruePenalty) first, it is counted as
 //     stored;
@@ -840,6 +845,11 @@ func (s *Store) WriteOff(ctx context.Context, planID uuid.UUID, requestID, opera
 			w := writeOffRow{No: r.No, Status: r.Status,
 				Principal: componentOwed(r, ComponentPrincipal), Interest: componentOwed(r, ComponentInterest),
 				Fee: componentOwed(r, ComponentFee), Penalty: componentOwed(r, ComponentPenalty)}
+			if r.DueDate.After(asOf) {
+				// Not yet due: its interest and fee were never earned, so
+				// they are not a loss; only its principal is written off.
+				w.NotDue, w.Interest, w.Fee = true, decimal.Zero, decimal.Zero
+			}
 			open = append(open, w)
 			out.Principal = out.Principal.Add(w.Principal)
 			out.Interest = out.Interest.Add(w.Interest)

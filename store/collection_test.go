@@ -667,3 +667,24 @@ func TestWriteOffMigratesDown(t *testing.T) {
 		t.Fatalf("migrate up again: %v", err)
 	}
 }
+
+// TestWriteOffLeavesOutUnearnedInterest writes off a plan before its last
+// instalment is due: that instalment's principal is written off, its
+// interest (never earned) is not.
+func TestWriteOffLeavesOutUnearnedInterest(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newStore(t)
+	f := newFixture(t, s)
+	delinquent(t, f)
+	res := must(s.WriteOff(ctx, f.plan.ID, "wo-1", "carol", "M7, unreachable", day(2025, 3, 20)))(t)
+	want := WriteOffResult{Principal: dec("1500"), Interest: dec("0"), Fee: dec("0"), Penalty: dec("10"), Total: dec("1510")}
+	if !res.Principal.Equal(want.Principal) || !res.Interest.Equal(want.Interest) || !res.Total.Equal(want.Total) {
+		t.Fatalf("write-off %+v, want %+v: the interest of instalment 3 (due 2025-04-01) is not a loss", res, want)
+	}
+	var notDue bool
+	if err := s.Pool().QueryRow(ctx, `SELECT (e->>'not_due')::boolean FROM write_offs w, jsonb_array_elements(w.details->'instalments') e
+		WHERE w.plan_id = $1 AND (e->>'no')::int = 3`, f.plan.ID).Scan(&notDue); err != nil || !notDue {
+		t.Fatalf("instalment 3 in the write-off's details: not_due %v (%v), want true", notDue, err)
+	}
+}
