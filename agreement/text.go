@@ -127,7 +127,8 @@ func writeLate(d *doc, in Input) {
 	if p.MaxAnnualRate.IsPositive() {
 		capped = "capped at " + pct(p.MaxAnnualRate, 2) + " a year"
 	}
-	d.line("Penalty interest (罚息): on the overdue principal only, per day overdue after the grace period,")
+	d.line("Penalty interest (罚息): once an instalment is overdue (still unpaid when the grace period ends),")
+	d.line("on its overdue principal only, for each day from its due date until it is paid,")
 	d.line("at the annual rate / %d x %s, never compounded, %s.", p.DayBasis, p.Multiplier.String(), capped)
 	if annual := p.AnnualRate(base); annual.IsPositive() {
 		daily := annual.DivRound(decimal.NewFromInt(int64(p.DayBasis)), 10)
