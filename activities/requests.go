@@ -94,8 +94,9 @@ func QuoteID(planID, requestID string) string {
 
 // QuoteChange works out what a change request would do: the new schedule,
 // what is due now, the fee, both annualised rates, whether an operator must
-// approve, or why it is refused. Nothing about the plan changes; the quote
-// is recorded with its request. Run it as a local activity: it reads the
+// approve, or why it is refused. Nothing about the plan changes but its
+// late charges, brought up to today as at any step (stored, monotonic);
+// the quote is recorded with its request. Run it as a local activity: it reads the
 // plan's schedule and account and computes.
 func (a *Activities) QuoteChange(ctx context.Context, in QuoteInput) (plan.Quote, error) {
 	req := in.Request.Request()
