@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -170,11 +171,13 @@ func TestPlanPromiseBrokenReferredWrittenOff(t *testing.T) {
 	s := newSystem(t)
 	s.startWorker(activities.New(s.st))
 	door := s.storeDoor()
-	id := s.activePlan(ctx, collectionDay, "6000", 6, "0.01")
+	// At 0.1 s a business day the promise dated 10 days ahead has a
+	// second to reach the plan, under load too.
+	id := s.activePlan(ctx, 2*collectionDay, "6000", 6, "0.01")
 	m1 := s.waitCollection(ctx, door, id, "collection", time.Minute, inCollection("M1", "M2", "M3"))
 	half := m1.OwedTotal.Div(decimal.NewFromInt(2)).Round(2)
-	accepted(t, "promise")(door.Promise(ctx, id, plan.PromiseRequest{RequestID: "pr-" + uuid.NewString(), Date: m1.Today.AddDays(3), Amount: half}))
-	s.waitCollection(ctx, door, id, "promise broken", 20*time.Second, func(cs plan.CollectionStatus) bool { return cs.PromisesBroken == 1 })
+	accepted(t, "promise")(door.Promise(ctx, id, plan.PromiseRequest{RequestID: "pr-" + uuid.NewString(), Date: m1.Today.AddDays(10), Amount: half}))
+	s.waitCollection(ctx, door, id, "promise broken", 30*time.Second, func(cs plan.CollectionStatus) bool { return cs.PromisesBroken == 1 })
 	pending := func(cs plan.CollectionStatus) bool {
 		return cs.Referral != nil && cs.Referral.Status == collection.ReferralPending
 	}
@@ -212,11 +215,24 @@ func TestArrearsPlanRunsToPayoff(t *testing.T) {
 	id := s.activePlan(ctx, recoveryDay, "6000", 6, "0.01")
 	s.waitCollection(ctx, door, id, "collection", time.Minute, inCollection("M1", "M2", "M3"))
 	s.fund(ctx, id, "100000")
-	q := accepted(t, "arrears plan quote")(door.ArrearsPlan(ctx, id, plan.ArrearsPlanRequest{RequestID: "ap-" + uuid.NewString(), Instalments: 3}))
-	if q.Quote == nil {
-		t.Fatal("no quote")
+	// A quote holds one business day (200 ms here) and goes stale when a
+	// debit or a ladder step changes the plan: as a client would, ask
+	// again when that happens.
+	var q, rp plan.Reply
+	for try := 1; ; try++ {
+		q = accepted(t, "arrears plan quote")(door.ArrearsPlan(ctx, id, plan.ArrearsPlanRequest{RequestID: "ap-" + uuid.NewString(), Instalments: 3}))
+		if q.Quote == nil {
+			t.Fatal("no quote")
+		}
+		var err error
+		rp, err = door.ArrearsPlan(ctx, id, plan.ArrearsPlanRequest{RequestID: "ap-" + uuid.NewString(), QuoteID: q.Quote.ID})
+		if err == nil && rp.Accepted {
+			break
+		}
+		if try == 5 || err != nil || !(strings.Contains(rp.Reason, "expired") || strings.Contains(rp.Reason, "stale")) {
+			t.Fatalf("arrears plan confirmation (try %d): %+v %v", try, rp, err)
+		}
 	}
-	rp := accepted(t, "arrears plan confirmation")(door.ArrearsPlan(ctx, id, plan.ArrearsPlanRequest{RequestID: "ap-" + uuid.NewString(), QuoteID: q.Quote.ID}))
 	if rp.ScheduleVersion != 2 {
 		t.Errorf("schedule v%d after the arrears plan, want v2", rp.ScheduleVersion)
 	}
