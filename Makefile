@@ -9,7 +9,7 @@ GO_TEST_TIMEOUT ?= 15m
 
 .PHONY: run preflight build test test-unit lint bench fuzz clean tools record-histories
 
-## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker and the API
+## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker, the API and the codec server (:8081)
 run: preflight build
 	@$(BIN)/devstack
 
@@ -21,9 +21,9 @@ preflight:
 	    echo "  sudo apt-get install -y postgresql"; \
 	    echo "or set PG_BIN to their folder, or DATABASE_URL to use an existing server."; exit 3; }
 
-## build: the binaries under .fenqi/bin (devstack, api, worker, starter, pinned temporal CLI)
+## build: the binaries under .fenqi/bin (devstack, api, worker, codec-server, migrate, starter, pinned temporal CLI)
 build: $(TEMPORAL)
-	go build -o $(BIN)/ ./cmd/devstack ./cmd/api ./worker ./starter
+	go build -o $(BIN)/ ./cmd/devstack ./cmd/api ./worker ./cmd/codec-server ./cmd/migrate ./starter
 
 ## tools: the pinned Temporal CLI and workflowcheck (versions in tools/go.mod)
 tools: $(TEMPORAL) $(WFCHECK)

@@ -27,7 +27,8 @@ import (
 func TestMain(m *testing.M) { testenv.Main(m) }
 
 // system is fenqi wired as `make run` wires it, on throwaway servers: a
-// real PostgreSQL, a real Temporal dev server, a worker and the API.
+// real PostgreSQL, a real Temporal dev server, a worker and the API, which
+// accepts the test tokens (testTokens).
 type system struct {
 	t      *testing.T
 	store  *store.Store
@@ -35,6 +36,16 @@ type system struct {
 	http   *httptest.Server
 	client client.Client
 	queue  string
+	// token is the bearer token the requests carry: operator alice's
+	// unless as says otherwise; none when empty.
+	token string
+}
+
+// as is the same system, calling with another bearer token.
+func (s *system) as(token string) *system {
+	c := *s
+	c.token = token
+	return &c
 }
 
 func startSystem(t *testing.T) *system {
@@ -43,9 +54,9 @@ func startSystem(t *testing.T) *system {
 	queue, _ := testsystem.Worker(t, activities.New(st))
 	c := testenv.TemporalClient(t)
 	door := frontdoor.New(c, queue, frontdoor.WithStore(st))
-	srv := httptest.NewServer(api.New(door, nil))
+	srv := httptest.NewServer(newServer(t, door))
 	t.Cleanup(srv.Close)
-	return &system{t: t, store: st, door: door, http: srv, client: c, queue: queue}
+	return &system{t: t, store: st, door: door, http: srv, client: c, queue: queue, token: aliceToken}
 }
 
 // call sends a JSON request and decodes the JSON answer into out (when
@@ -71,6 +82,9 @@ func (s *system) call(method, path, idemKey string, body any, out any) int {
 	req.Header.Set("Content-Type", "application/json")
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	if s.token != "" {
+		req.Header.Set("Authorization", bearer(s.token))
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -292,4 +306,94 @@ func TestDeclinedApplication(t *testing.T) {
 		t.Fatalf("declined plan: reasons %q, %d offers; want reasons and no offers", st.Reasons, len(st.Offers))
 	}
 	histories.Record(t, testenv.TemporalClient(t), plan.WorkflowID(uuid.MustParse(applied.PlanID)), "origination-declined")
+}
+
+// TestAccessThroughTheAPI checks the bearer tokens against the real
+// system: no token is 401; a customer applies for itself, reads, signs
+// and complains on its own plan, but another customer's plan, a plan that
+// does not exist and the operators' actions are 403; an operator's action
+// without an operator in the body is recorded under the token's operator.
+func TestAccessThroughTheAPI(t *testing.T) {
+	s := startSystem(t)
+	strong, average, bob, anonymous := s.as(strongToken), s.as(averageToken), s.as(bobToken), s.as("")
+
+	var e errorBody
+	if code := anonymous.call("POST", "/v1/applications", "", map[string]any{"request_id": "anon-" + uuid.NewString(), "customer": customer(t, "strong"), "amount": "6000"}, &e); code != http.StatusUnauthorized || e.Error.Code != "unauthorized" {
+		t.Fatalf("apply without a token: %d %+v, want 401 unauthorized", code, e)
+	}
+	resp, err := http.Get(s.http.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /healthz without a token: %d, want 200", resp.StatusCode)
+	}
+
+	// The customer applies for itself, and goes on to sign its plan.
+	if code := strong.call("POST", "/v1/applications", "", map[string]any{"request_id": "other-" + uuid.NewString(), "customer": customer(t, "average"), "amount": "6000"}, &e); code != http.StatusForbidden || e.Error.Code != "forbidden" {
+		t.Fatalf("the strong customer applying for the average one: %d %+v, want 403 forbidden", code, e)
+	}
+	id := strong.applyOffered("strong")
+	strong.activate(id)
+	if st := strong.planStatus(id); st.State != plan.StateActive || st.CustomerID != plan.CustomerIDFromRef(strongRef).String() {
+		t.Fatalf("the customer's own plan: %s of customer %s; want active, the customer's", st.State, st.CustomerID)
+	}
+	base := "/v1/plans/" + id
+
+	// Another customer: 403, the same as for a plan that does not exist
+	// (operators get 404 for that).
+	missing := uuid.NewString()
+	for _, tt := range []struct {
+		name string
+		s    *system
+		path string
+		body any
+	}{
+		{"another customer's status", average, base, nil},
+		{"another customer's contacts", average, base + "/contacts", nil},
+		{"a change to another customer's plan", average, base + "/cancel", map[string]any{"request_id": "x-c", "mode": "lump-sum"}},
+		{"a plan that does not exist", strong, "/v1/plans/" + missing, nil},
+		{"a waiver", strong, base + "/waive", map[string]any{"request_id": "x-w", "component": "interest", "amount": "20.00", "reason": "goodwill"}},
+		{"a payment", strong, base + "/payments", map[string]any{"payment_id": "x-p", "amount": "6000.00"}},
+		{"a grace", strong, base + "/grace", map[string]any{"request_id": "x-g", "until": "2099-01-01", "reason": "x"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			method := "GET"
+			if tt.body != nil {
+				method = "POST"
+			}
+			var e errorBody
+			if code := tt.s.call(method, tt.path, "", tt.body, &e); code != http.StatusForbidden || e.Error.Code != "forbidden" {
+				t.Fatalf("%d %+v, want 403 forbidden", code, e)
+			}
+		})
+	}
+	if code := s.call("GET", "/v1/plans/"+missing, "", nil, &e); code != http.StatusNotFound {
+		t.Errorf("an operator asking for a plan that does not exist: %d, want 404", code)
+	}
+
+	// The customer complains; operator bob resolves it and waives some
+	// interest without naming himself, and may not act as alice.
+	var reply plan.Reply
+	if code := strong.call("POST", base+"/complaints", "cp-1", map[string]any{"text": "I was called three times today"}, &reply); code != http.StatusOK || !reply.Accepted {
+		t.Fatalf("the customer's complaint: %d %+v", code, reply)
+	}
+	if code := strong.call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-c", "resolution": "done"}, &e); code != http.StatusForbidden {
+		t.Errorf("the customer resolving its complaint: %d, want 403", code)
+	}
+	if code := bob.call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-a", "resolution": "done", "operator": "alice"}, &e); code != http.StatusForbidden {
+		t.Errorf("bob resolving as alice: %d, want 403", code)
+	}
+	if code := bob.call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-1", "resolution": "one call a day at most"}, &reply); code != http.StatusOK || !reply.Accepted {
+		t.Fatalf("bob resolving: %d %+v, want 200", code, reply)
+	}
+	wq, _ := bob.mustQuote(base+"/waive", "w-q", map[string]any{"component": "interest", "amount": "20.00", "reason": "goodwill"})
+	bob.mustConfirm(base+"/waive", "w-c", map[string]any{"quote_id": wq.Quote.ID, "reason": "goodwill"})
+	s.wantRows(id, []rowCheck{
+		{"complaint resolved", `SELECT count(*) FROM complaints WHERE plan_id = $1 AND request_id = 'cp-1' AND status = 'resolved'`, 1},
+		{"waiver by bob", `SELECT count(*) FROM (SELECT sum(amount) s FROM waivers WHERE plan_id = $1 AND operator = 'bob') w WHERE s = 20.00`, 1},
+		{"nothing forbidden recorded", `SELECT count(*) FROM requests WHERE plan_id = $1 AND request_id IN ('x-c', 'x-w', 'x-p', 'x-g', 'rs-c', 'rs-a')`, 0},
+		{"no payment", `SELECT count(*) FROM payments WHERE plan_id = $1`, 0},
+	})
 }

@@ -24,20 +24,20 @@ type CollectionDoor interface {
 // as the other requests (200 with the reply, 422 when the plan refused it,
 // with an ineligible arrears plan quote in the reply).
 func (s *Server) routeCollection() {
-	s.mux.HandleFunc("GET /v1/plans/{id}/collection", s.collection)
-	s.mux.HandleFunc("POST /v1/plans/{id}/promises", planAction(s, func(ctx context.Context, id string, r plan.PromiseRequest) (plan.Reply, error) {
+	s.route("GET /v1/plans/{id}/collection", ownPlan, s.collection)
+	s.route("POST /v1/plans/{id}/promises", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.PromiseRequest) (plan.Reply, error) {
 		return s.door.Promise(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/referral", planAction(s, func(ctx context.Context, id string, r plan.ReferralRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/referral", operatorsOnly, planAction(s, func(ctx context.Context, id string, r plan.ReferralRequest) (plan.Reply, error) {
 		return s.door.Refer(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/write-off", planAction(s, func(ctx context.Context, id string, r plan.WriteOffRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/write-off", operatorsOnly, planAction(s, func(ctx context.Context, id string, r plan.WriteOffRequest) (plan.Reply, error) {
 		return s.door.WriteOff(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/grace", planAction(s, func(ctx context.Context, id string, r plan.GraceRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/grace", operatorsOnly, planAction(s, func(ctx context.Context, id string, r plan.GraceRequest) (plan.Reply, error) {
 		return s.door.ExtendGrace(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/arrears-plan", planAction(s, func(ctx context.Context, id string, r plan.ArrearsPlanRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/arrears-plan", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.ArrearsPlanRequest) (plan.Reply, error) {
 		return s.door.ArrearsPlan(ctx, id, r)
 	}))
 }

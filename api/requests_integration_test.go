@@ -403,11 +403,11 @@ func TestHolidayPrepayWaiveComplaintThroughTheAPI(t *testing.T) {
 		t.Fatalf("status with a complaint: complaints %+v, paused until %s; want cp-1 open and contact paused", open.Complaints, open.ContactPausedUntil)
 	}
 	var resolved plan.Reply
-	if code := s.call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-1", "resolution": "one call a day at most", "operator": "bob"}, &resolved); code != http.StatusOK || !resolved.Accepted {
+	if code := s.as(bobToken).call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-1", "resolution": "one call a day at most", "operator": "bob"}, &resolved); code != http.StatusOK || !resolved.Accepted {
 		t.Fatalf("resolve: %d %+v", code, resolved)
 	}
 	var again errorBody
-	if code := s.call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-2", "resolution": "again", "operator": "bob"}, &again); code != http.StatusConflict ||
+	if code := s.as(bobToken).call("POST", base+"/complaints/cp-1/resolve", "", map[string]any{"request_id": "rs-2", "resolution": "again", "operator": "bob"}, &again); code != http.StatusConflict ||
 		!strings.Contains(again.Error.Message, "no open complaint cp-1") {
 		t.Errorf("resolving it again: %d %+v, want 409", code, again)
 	}
@@ -448,6 +448,9 @@ func (s *system) postWithin(d time.Duration, path, idemKey string, body any) (in
 	req.Header.Set("Content-Type", "application/json")
 	if idemKey != "" {
 		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	if s.token != "" {
+		req.Header.Set("Authorization", bearer(s.token))
 	}
 	resp, err := (&http.Client{Timeout: d}).Do(req)
 	if err != nil {

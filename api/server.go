@@ -1,11 +1,17 @@
 // Package api is fenqi's HTTP API for front-ends: JSON over the front
 // door. Errors are {"error":{"code":...,"message":...}} with 400 (bad
-// input), 404 (no such plan), 409 (not possible in the plan's state, or a
+// input), 401 (no valid bearer token), 403 (not this token's to do), 404
+// (no such plan), 409 (not possible in the plan's state, or a
 // request id reused for another request), 413 (body too large), 422 (the
 // plan refused it, with the reason, and the plan's reply under "reply")
 // or 503 (the API runs without its database, for the routes that read
 // it). An Idempotency-Key header gives a request its id when the body has
 // none, so a retried POST is answered, not applied twice.
+//
+// Every route but GET /healthz needs a bearer token (Authorization:
+// Bearer <token>): 401 unauthorized without a valid one, 403 forbidden
+// for a customer token outside its own plans or on an operator's action
+// (see auth.go and WithTokens).
 //
 // Routes (bodies are the JSON of the plan package's messages):
 //
@@ -16,8 +22,8 @@
 //	POST /v1/plans/{id}/counter-offer        plan.CounterOfferRequest
 //	POST /v1/plans/{id}/sign                 plan.SignRequest
 //	POST /v1/plans/{id}/withdraw             plan.WithdrawRequest
-//	POST /v1/plans/{id}/review-decision      plan.ReviewDecision
-//	POST /v1/plans/{id}/payments             a payment (payment_id, amount, source)
+//	POST /v1/plans/{id}/review-decision      plan.ReviewDecision (operator)
+//	POST /v1/plans/{id}/payments             a payment (payment_id, amount, source) (operator)
 //	GET  /v1/plans/{id}/contacts             []frontdoor.Contact
 //	POST /v1/plans/{id}/cancel               plan.CancelRequest
 //	POST /v1/plans/{id}/restructure          plan.RestructureRequest
@@ -35,7 +41,7 @@
 //	POST /v1/plans/{id}/write-off            plan.WriteOffRequest (operator)
 //	POST /v1/plans/{id}/grace                plan.GraceRequest (operator)
 //	POST /v1/plans/{id}/arrears-plan         plan.ArrearsPlanRequest
-//	GET  /healthz
+//	GET  /healthz                            (no token needed)
 //
 // The change requests (cancel, restructure, holiday, prepay, waive,
 // arrears-plan) are quoted, then confirmed: without quote_id the answer is
@@ -97,56 +103,67 @@ type Server struct {
 	door    Door
 	log     *slog.Logger
 	mux     *http.ServeMux
+	// tokens are the accepted bearer tokens; insecure turns access
+	// control off (WithoutAuth).
+	tokens   *Tokens
+	insecure bool
+	// owners caches the customer of each plan a customer token asked
+	// about.
+	owners ownerCache
 }
 
-// New returns the API's handler over door.
-func New(door Door, log *slog.Logger) *Server {
+// New returns the API's handler over door. Without WithTokens (or
+// WithoutAuth) it answers every request but GET /healthz 401.
+func New(door Door, log *slog.Logger, opts ...Option) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	s := &Server{door: door, log: log, mux: http.NewServeMux()}
-	s.mux.HandleFunc("POST /v1/applications", s.apply)
-	s.mux.HandleFunc("GET /v1/plans/{id}", s.status)
-	s.mux.HandleFunc("GET /v1/plans/{id}/agreement", s.agreement)
-	s.mux.HandleFunc("POST /v1/plans/{id}/choose", planAction(s, func(ctx context.Context, id string, r plan.ChooseRequest) (plan.Reply, error) {
+	for _, o := range opts {
+		o(s)
+	}
+	s.route("POST /v1/applications", applicants, s.apply)
+	s.route("GET /v1/plans/{id}", ownPlan, s.status)
+	s.route("GET /v1/plans/{id}/agreement", ownPlan, s.agreement)
+	s.route("POST /v1/plans/{id}/choose", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.ChooseRequest) (plan.Reply, error) {
 		return s.door.Choose(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/counter-offer", planAction(s, func(ctx context.Context, id string, r plan.CounterOfferRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/counter-offer", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.CounterOfferRequest) (plan.Reply, error) {
 		return s.door.CounterOffer(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/sign", planAction(s, func(ctx context.Context, id string, r plan.SignRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/sign", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.SignRequest) (plan.Reply, error) {
 		return s.door.Sign(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/withdraw", planAction(s, func(ctx context.Context, id string, r plan.WithdrawRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/withdraw", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.WithdrawRequest) (plan.Reply, error) {
 		return s.door.Withdraw(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/review-decision", planAction(s, func(ctx context.Context, id string, r plan.ReviewDecision) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/review-decision", operatorsOnly, planAction(s, func(ctx context.Context, id string, r plan.ReviewDecision) (plan.Reply, error) {
 		return s.door.Decide(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/payments", s.pay)
-	s.mux.HandleFunc("GET /v1/plans/{id}/contacts", s.contacts)
-	s.mux.HandleFunc("POST /v1/plans/{id}/cancel", planAction(s, func(ctx context.Context, id string, r plan.CancelRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/payments", operatorsOnly, s.pay)
+	s.route("GET /v1/plans/{id}/contacts", ownPlan, s.contacts)
+	s.route("POST /v1/plans/{id}/cancel", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.CancelRequest) (plan.Reply, error) {
 		return s.door.Cancel(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/restructure", planAction(s, func(ctx context.Context, id string, r plan.RestructureRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/restructure", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.RestructureRequest) (plan.Reply, error) {
 		return s.door.Restructure(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/holiday", planAction(s, func(ctx context.Context, id string, r plan.HolidayRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/holiday", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.HolidayRequest) (plan.Reply, error) {
 		return s.door.Holiday(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/prepay", planAction(s, func(ctx context.Context, id string, r plan.PrepayRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/prepay", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.PrepayRequest) (plan.Reply, error) {
 		return s.door.Prepay(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/waive", planAction(s, func(ctx context.Context, id string, r plan.WaiveRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/waive", operatorsOnly, planAction(s, func(ctx context.Context, id string, r plan.WaiveRequest) (plan.Reply, error) {
 		return s.door.Waive(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/approvals", planAction(s, func(ctx context.Context, id string, r plan.ApprovalDecision) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/approvals", operatorsOnly, planAction(s, func(ctx context.Context, id string, r plan.ApprovalDecision) (plan.Reply, error) {
 		return s.door.Approve(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/complaints", planAction(s, func(ctx context.Context, id string, r plan.ComplaintRequest) (plan.Reply, error) {
+	s.route("POST /v1/plans/{id}/complaints", ownPlan, planAction(s, func(ctx context.Context, id string, r plan.ComplaintRequest) (plan.Reply, error) {
 		return s.door.Complain(ctx, id, r)
 	}))
-	s.mux.HandleFunc("POST /v1/plans/{id}/complaints/{complaint}/resolve", s.resolve)
+	s.route("POST /v1/plans/{id}/complaints/{complaint}/resolve", operatorsOnly, s.resolve)
 	s.routeCollection()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -157,13 +174,22 @@ func New(door Door, log *slog.Logger) *Server {
 	return s
 }
 
-// ServeHTTP makes Server an http.Handler.
+// ServeHTTP makes Server an http.Handler. Every request but to /healthz
+// is authenticated first.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/healthz" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	caller, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), callerKey{}, caller), timeout)
 	defer cancel()
 	s.mux.ServeHTTP(w, r.WithContext(ctx))
 }
@@ -176,6 +202,9 @@ const DefaultTimeout = 30 * time.Second
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	var app plan.Application
 	if !s.decode(w, r, &app) {
+		return
+	}
+	if !s.mayApply(w, r, app) {
 		return
 	}
 	if app.RequestID == "" {
@@ -230,6 +259,9 @@ func planAction[R plan.Request](s *Server, send func(context.Context, string, R)
 			return
 		}
 		req = setRequestID(req, r.Header.Get("Idempotency-Key"))
+		if !actAs(s, w, r, &req) {
+			return
+		}
 		sendChecked(s, w, r, req, send)
 	}
 }
@@ -265,6 +297,9 @@ func (s *Server) resolve(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Complaint = complaint
 	req = setRequestID(req, r.Header.Get("Idempotency-Key"))
+	if !actAs(s, w, r, &req) {
+		return
+	}
 	sendChecked(s, w, r, req, s.door.Resolve)
 }
 

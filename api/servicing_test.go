@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
-	"github.com/fenqi/fenqi/api"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
 )
@@ -196,9 +195,14 @@ func TestContactsThroughTheAPI(t *testing.T) {
 	}
 
 	// An API without its database says so.
-	bare := httptest.NewServer(api.New(frontdoor.New(s.client, s.queue), nil))
+	bare := httptest.NewServer(newServer(t, frontdoor.New(s.client, s.queue)))
 	defer bare.Close()
-	resp, err := http.Get(bare.URL + "/v1/plans/" + id + "/contacts")
+	req, err := http.NewRequest(http.MethodGet, bare.URL+"/v1/plans/"+id+"/contacts", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", bearer(aliceToken))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,6 +95,8 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// A plan that has ended is never started again under its id.
 		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// A short summary without personal data, shown in the Web UI.
+		Memo: map[string]any{"summary": app.MemoSummary()},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			searchattrs.PlanState.ValueSet(string(plan.StateAssessing)),
 			searchattrs.CustomerId.ValueSet(plan.CustomerIDFromRef(app.Customer.Ref).String()),

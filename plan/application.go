@@ -403,3 +403,23 @@ func (a Application) Normalized() Application {
 	a.Settings = a.Settings.WithDefaults()
 	return a
 }
+
+// MemoSummary is the short summary of an application kept in its
+// workflow's memo for operators in the Web UI: amount, terms, frequency and
+// channel, nothing personal (no name, contact, id or income).
+func (a Application) MemoSummary() string {
+	a = a.Normalized()
+	terms := "terms by offer"
+	if a.Terms > 0 {
+		terms = fmt.Sprintf("%d instalments", a.Terms)
+	}
+	freq := string(a.Frequency)
+	if freq == "" {
+		freq = "frequency by offer"
+	}
+	via := a.Origin.Kind
+	if a.Origin.Partner != "" {
+		via += " " + a.Origin.Partner
+	}
+	return fmt.Sprintf("%s %s, %s, %s, via %s", a.Currency, calc.FormatMoney(a.Amount), terms, freq, via)
+}

@@ -13,21 +13,33 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
 
 // dialDoor connects to Temporal (TEMPORAL_ADDRESS, default
-// 127.0.0.1:7233, namespace TEMPORAL_NAMESPACE) and returns the front
-// door with opts; tests point it at their own server.
+// 127.0.0.1:7233, namespace TEMPORAL_NAMESPACE) with the payload codec
+// (FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE, by default the dev key ring
+// of `make run`) and returns the front door with opts; tests point it at
+// their own server.
 var dialDoor = func(ctx context.Context, opts ...frontdoor.Option) (*frontdoor.Door, func(), error) {
 	addr := os.Getenv("TEMPORAL_ADDRESS")
 	if addr == "" {
 		addr = "127.0.0.1:7233"
 	}
 	ns := os.Getenv("TEMPORAL_NAMESPACE")
-	c, err := client.DialContext(ctx, client.Options{HostPort: addr, Namespace: ns, Logger: quietLogger{}})
+	// The key ring of FENQI_CODEC_KEYS(_FILE), by default that of `make
+	// run`: plans' payloads are encrypted on the server.
+	cdc, err := codec.FromEnvOrDevKeys()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort: addr, Namespace: ns, Logger: quietLogger{},
+		DataConverter: codec.DataConverter(cdc), FailureConverter: codec.FailureConverter(cdc),
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot reach Temporal at %s (is `make run` running?): %w", addr, err)
 	}

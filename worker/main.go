@@ -7,7 +7,9 @@
 // FENQI_POLICY_FILE (the credit policy; default the embedded
 // underwriting/default_policy.json), FENQI_WEBHOOK_URL and
 // FENQI_WEBHOOK_TOKEN (deliver customer contacts to a webhook; default:
-// the log).
+// the log), FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE (the key ring that
+// encrypts every payload sent to Temporal; required, see package codec;
+// `make run` passes its dev key ring).
 package main
 
 import (
@@ -23,6 +25,7 @@ import (
 
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/channels"
+	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/outbox"
 	"github.com/fenqi/fenqi/store"
 	"github.com/fenqi/fenqi/underwriting"
@@ -46,6 +49,12 @@ func envOr(name, def string) string {
 }
 
 func run(ctx context.Context, logger *slog.Logger) error {
+	// Personal data reaches Temporal only encrypted: the codec of the key
+	// ring in the environment is under every payload and failure message.
+	cdc, err := codec.FromEnv()
+	if err != nil {
+		return err
+	}
 	dbURL := envOr("DATABASE_URL", "postgres://postgres@127.0.0.1:15432/fenqi?sslmode=disable")
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
@@ -55,9 +64,11 @@ func run(ctx context.Context, logger *slog.Logger) error {
 
 	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
 	c, err := client.Dial(client.Options{
-		HostPort:  addr,
-		Namespace: envOr("TEMPORAL_NAMESPACE", "default"),
-		Logger:    tlog.NewStructuredLogger(logger),
+		HostPort:         addr,
+		Namespace:        envOr("TEMPORAL_NAMESPACE", "default"),
+		Logger:           tlog.NewStructuredLogger(logger),
+		DataConverter:    codec.DataConverter(cdc),
+		FailureConverter: codec.FailureConverter(cdc),
 	})
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
@@ -90,7 +101,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	queue := envOr("FENQI_TASK_QUEUE", workflows.TaskQueue)
 	w := worker.New(c, queue, worker.Options{})
 	workflows.Register(w, acts)
-	logger.Info("worker started", "temporal", addr, "task_queue", queue)
+	logger.Info("worker started", "temporal", addr, "task_queue", queue, "codec_keys", cdc.KeyRing().IDs())
 	runErr := w.Run(worker.InterruptCh())
 	stopDispatch()
 	if err := <-dispatched; err != nil {

@@ -5,7 +5,17 @@
 // "default"), FENQI_TASK_QUEUE (default "fenqi"), DATABASE_URL (default the
 // `make run` cluster; read by GET /v1/plans/{id}/contacts). The database is
 // connected lazily: the API starts while it is away, and the routes that
-// read it answer once it is back.
+// read it answer once it is back. FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE:
+// the key ring of the payload codec (package codec), the worker's.
+//
+// Access (see package api): FENQI_OPERATOR_TOKENS, comma-separated
+// name:token (the name is the operator recorded on decisions), and
+// FENQI_CUSTOMER_TOKENS, comma-separated customerRef:token (the ref is the
+// customer's, as in an application's customer.ref). Every route but
+// GET /healthz needs one of these tokens as "Authorization: Bearer
+// <token>". With neither set the API refuses to start, unless
+// FENQI_API_INSECURE_DEV=1 (a development machine): then every request is
+// allowed as an operator's. Tokens are never logged.
 package main
 
 import (
@@ -25,6 +35,7 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"github.com/fenqi/fenqi/api"
+	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/store"
 )
@@ -69,14 +80,54 @@ func openStore(ctx context.Context, logger *slog.Logger) (*store.Store, error) {
 	return store.New(pool), nil
 }
 
+// envInsecureDev turns access control off when no token is configured.
+const envInsecureDev = "FENQI_API_INSECURE_DEV"
+
+// access reads the API's tokens from the environment. A malformed list is
+// an error (naming the variable and the entry, never the token); no token
+// at all is an error unless FENQI_API_INSECURE_DEV=1.
+func access(logger *slog.Logger) (api.Option, error) {
+	tokens, err := api.NewTokens(os.Getenv(api.EnvOperatorTokens), os.Getenv(api.EnvCustomerTokens))
+	if err != nil {
+		return nil, err
+	}
+	insecure := os.Getenv(envInsecureDev) == "1"
+	if tokens.Len() == 0 {
+		if !insecure {
+			return nil, fmt.Errorf("no API tokens configured: set %s (name:token,...) and/or %s (customerRef:token,...); "+
+				"on a development machine %s=1 serves without access control", api.EnvOperatorTokens, api.EnvCustomerTokens, envInsecureDev)
+		}
+		logger.Warn("INSECURE: the API runs WITHOUT ACCESS CONTROL: no tokens are configured and " + envInsecureDev +
+			"=1, so anyone who can reach it may do anything as an operator. Never run it like this outside a development machine.")
+		return api.WithoutAuth(), nil
+	}
+	if insecure {
+		logger.Warn(envInsecureDev + "=1 is ignored: tokens are configured, and every request needs one")
+	}
+	logger.Info("api access control on", "operator_tokens", tokens.Operators(), "customer_tokens", tokens.Customers())
+	return api.WithTokens(tokens), nil
+}
+
 func run(logger *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	auth, err := access(logger)
+	if err != nil {
+		return err
+	}
+	// Plans' payloads are encrypted: the API reads and writes them with the
+	// same key ring as the worker.
+	cdc, err := codec.FromEnv()
+	if err != nil {
+		return err
+	}
 	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
 	c, err := client.Dial(client.Options{
-		HostPort:  addr,
-		Namespace: envOr("TEMPORAL_NAMESPACE", "default"),
-		Logger:    tlog.NewStructuredLogger(logger),
+		HostPort:         addr,
+		Namespace:        envOr("TEMPORAL_NAMESPACE", "default"),
+		Logger:           tlog.NewStructuredLogger(logger),
+		DataConverter:    codec.DataConverter(cdc),
+		FailureConverter: codec.FailureConverter(cdc),
 	})
 	if err != nil {
 		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
@@ -90,7 +141,7 @@ func run(logger *slog.Logger) error {
 	door := frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE"), frontdoor.WithStore(st))
 	srv := &http.Server{
 		Addr:              envOr("FENQI_API_ADDR", "127.0.0.1:8080"),
-		Handler:           api.New(door, logger),
+		Handler:           api.New(door, logger, auth),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)

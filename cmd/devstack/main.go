@@ -1,8 +1,14 @@
 // Command devstack is what `make run` starts: the whole fenqi system on one
 // machine without Docker. It starts (or reuses) a private PostgreSQL cluster
 // and the Temporal dev server with its Web UI, both keeping their state
-// under .fenqi/, applies the migrations, starts the worker and the API, prints
-// where everything is, and stops it all in order on Ctrl-C.
+// under .fenqi/, applies the migrations, starts the worker, the API and the
+// codec server (the Web UI decodes the encrypted payloads through it),
+// prints where everything is, and stops it all in order on Ctrl-C.
+//
+// Payloads are encrypted with the dev key ring in .fenqi/codec-keys,
+// generated on the first run and passed to the children as
+// FENQI_CODEC_KEYS (a FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE in the
+// environment is used instead).
 package main
 
 import (
@@ -17,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/internal/devstack"
 	"github.com/fenqi/fenqi/migrations"
 )
@@ -39,6 +46,7 @@ type config struct {
 	temporalPort int
 	uiPort       int
 	apiPort      int
+	codecPort    int
 }
 
 func loadConfig() (config, error) {
@@ -59,6 +67,7 @@ func loadConfig() (config, error) {
 		{"FENQI_TEMPORAL_PORT", &c.temporalPort, 7233},
 		{"FENQI_UI_PORT", &c.uiPort, 8233},
 		{"FENQI_API_PORT", &c.apiPort, 8080},
+		{"FENQI_CODEC_PORT", &c.codecPort, 8081},
 	} {
 		v, err := strconv.Atoi(envOr(p.name, strconv.Itoa(p.def)))
 		if err != nil || v <= 0 || v > 65535 {
@@ -130,7 +139,7 @@ func run() error {
 	for _, p := range []struct {
 		name string
 		port int
-	}{{"FENQI_TEMPORAL_PORT", cfg.temporalPort}, {"FENQI_UI_PORT", cfg.uiPort}, {"FENQI_API_PORT", cfg.apiPort}} {
+	}{{"FENQI_TEMPORAL_PORT", cfg.temporalPort}, {"FENQI_UI_PORT", cfg.uiPort}, {"FENQI_API_PORT", cfg.apiPort}, {"FENQI_CODEC_PORT", cfg.codecPort}} {
 		if err := devstack.PortFree(p.port); err != nil {
 			return fmt.Errorf("%w: is another `make run` (or what it left behind) still running? stop it, or set %s", err, p.name)
 		}
@@ -139,6 +148,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The key ring every child encrypts payloads with.
+	ring, codecEnv, keySource, err := devstack.CodecKeys(cfg.home)
+	if err != nil {
+		return err
+	}
+	cdc, err := codec.New(ring)
+	if err != nil {
+		return err
+	}
+	step("payloads encrypted with key %s (key ring %s)", ring.Active(), keySource)
+	codecAddr := "127.0.0.1:" + strconv.Itoa(cfg.codecPort)
 	step("starting the Temporal dev server on port %d (UI %d, state %s)", cfg.temporalPort, cfg.uiPort, filepath.Join(cfg.home, "temporal.db"))
 	tlog, err := os.OpenFile(filepath.Join(logDir, "temporal.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
@@ -151,6 +171,10 @@ func run() error {
 		UIPort: cfg.uiPort,
 		DBFile: filepath.Join(cfg.home, "temporal.db"),
 		Log:    tlog,
+		// The UI decodes payloads in the browser through the codec server.
+		UICodecEndpoint:  "http://" + codecAddr,
+		DataConverter:    codec.DataConverter(cdc),
+		FailureConverter: codec.FailureConverter(cdc),
 	})
 	if err != nil {
 		return fmt.Errorf("%w (is another `make run` still running? see %s)", err, tlog.Name())
@@ -170,16 +194,28 @@ func run() error {
 	}
 	step("schema at version %d", version)
 
-	// 4. The worker and the API as child processes, from the folder this
-	// binary was built into.
+	// 4. The worker, the API and the codec server as child processes, from
+	// the folder this binary was built into.
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("find the worker and api binaries: %w", err)
 	}
 	binDir := filepath.Dir(self)
-	env := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + tm.HostPort(), "FENQI_API_ADDR=127.0.0.1:" + strconv.Itoa(cfg.apiPort)}
+	env := []string{"DATABASE_URL=" + dbURL, "TEMPORAL_ADDRESS=" + tm.HostPort(), "FENQI_API_ADDR=127.0.0.1:" + strconv.Itoa(cfg.apiPort),
+		"FENQI_CODEC_ADDR=" + codecAddr,
+		fmt.Sprintf("FENQI_CODEC_CORS_ORIGINS=http://localhost:%d,http://127.0.0.1:%d", cfg.uiPort, cfg.uiPort)}
+	env = append(env, codecEnv...)
+	tokenEnv, tokenPath, err := devstack.APITokens(cfg.home)
+	if err != nil {
+		return err
+	}
+	env = append(env, tokenEnv...)
+	tokenNote := "from FENQI_OPERATOR_TOKENS / FENQI_CUSTOMER_TOKENS"
+	if tokenPath != "" {
+		tokenNote = fmt.Sprintf("operator %s: curl -H \"Authorization: Bearer $(cat %s)\" ...", devstack.DevOperator, tokenPath)
+	}
 	sup := devstack.NewSupervisor(logDir, env)
-	for _, name := range []string{"worker", "api"} {
+	for _, name := range []string{"worker", "api", "codec-server"} {
 		bin := filepath.Join(binDir, name)
 		if _, err := os.Stat(bin); err != nil {
 			return fmt.Errorf("%s binary missing next to %s (run `make build`): %w", name, self, err)
@@ -189,7 +225,7 @@ func run() error {
 		}
 	}
 	shutdown = append(shutdown, func() {
-		step("stopping the API and the worker")
+		step("stopping the codec server, the API and the worker")
 		sup.StopAll(30 * time.Second)
 	})
 
@@ -198,11 +234,13 @@ fenqi is running.
   Temporal Web UI   http://localhost:%d
   Temporal frontend %s (namespace default)
   HTTP API          http://127.0.0.1:%d
+  API token         %s
+  codec server      http://%s (the Web UI decodes payloads with it)
   PostgreSQL        %s
   logs              %s
 Try: %s apply --customer examples/customers/strong.json --amount 20000 --terms 12
 Press Ctrl-C to stop; state is kept in %s for the next run.
-`, cfg.uiPort, tm.HostPort(), cfg.apiPort, dbURL, logDir, filepath.Join(binDir, "starter"), cfg.home)
+`, cfg.uiPort, tm.HostPort(), cfg.apiPort, tokenNote, codecAddr, dbURL, logDir, filepath.Join(binDir, "starter"), cfg.home)
 
 	select {
 	case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/fenqi/fenqi/searchattrs"
@@ -28,6 +29,13 @@ type TemporalOptions struct {
 	Namespace string
 	// Log receives the server's output; nil discards it.
 	Log io.Writer
+	// DataConverter and FailureConverter are those of Client (fenqi's
+	// payload codec, see package codec); nil is the SDK's default.
+	DataConverter    converter.DataConverter
+	FailureConverter converter.FailureConverter
+	// UICodecEndpoint is the codec server the Web UI decodes payloads
+	// with (`--ui-codec-endpoint`); empty for none.
+	UICodecEndpoint string
 }
 
 // Temporal is a running dev server started by StartTemporal.
@@ -54,8 +62,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	}
 	hostPort := "127.0.0.1:" + strconv.Itoa(opts.Port)
 	devOpts := testsuite.DevServerOptions{
-		ExistingPath:     opts.CLI,
-		ClientOptions:    &client.Options{HostPort: hostPort, Namespace: opts.Namespace},
+		ExistingPath: opts.CLI,
+		ClientOptions: &client.Options{
+			HostPort: hostPort, Namespace: opts.Namespace,
+			DataConverter: opts.DataConverter, FailureConverter: opts.FailureConverter,
+		},
 		DBFilename:       opts.DBFile,
 		LogLevel:         "warn",
 		SearchAttributes: searchattrs.All(),
@@ -65,6 +76,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	if opts.UIPort != 0 {
 		devOpts.EnableUI = true
 		devOpts.UIPort = strconv.Itoa(opts.UIPort)
+		if opts.UICodecEndpoint != "" {
+			devOpts.ExtraArgs = append(devOpts.ExtraArgs, "--ui-codec-endpoint", opts.UICodecEndpoint)
+		}
 	}
 	srv, err := testsuite.StartDevServer(ctx, devOpts)
 	if err != nil {
@@ -76,7 +90,8 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 // HostPort is the frontend address clients and workers dial.
 func (t *Temporal) HostPort() string { return t.hostPort }
 
-// Client is a client connected to the server's namespace.
+// Client is a client connected to the server's namespace, with the
+// options' data and failure converters.
 func (t *Temporal) Client() client.Client { return t.server.Client() }
 
 // Stop interrupts the server and waits for it to exit.

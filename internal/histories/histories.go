@@ -4,6 +4,11 @@
 //
 // Recording happens only when FENQI_RECORD_HISTORIES=1 (`make
 // record-histories`); otherwise Record checks nothing and writes nothing.
+//
+// The server holds payloads encrypted (package codec); Record writes them
+// decoded with the test binary's codec (testenv.Codec), so that a recorded
+// history is plaintext JSON that replays with no key: the test keys are
+// random per run and never stored.
 package histories
 
 import (
@@ -13,12 +18,16 @@ import (
 	"path/filepath"
 	"testing"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/fenqi/fenqi/internal/devstack"
+	"github.com/fenqi/fenqi/internal/testenv"
 )
 
 // Dir is where recorded histories live, relative to the repo root.
@@ -35,13 +44,13 @@ func Record(t testing.TB, c client.Client, workflowID, name string) {
 	if !Recording() {
 		return
 	}
-	if err := write(context.Background(), c, workflowID, name); err != nil {
+	if err := write(context.Background(), c, testenv.Codec(t), workflowID, name); err != nil {
 		t.Fatalf("record history %s of %s: %v", name, workflowID, err)
 	}
 	t.Logf("recorded history %s of %s", name, workflowID)
 }
 
-func write(ctx context.Context, c client.Client, workflowID, name string) error {
+func write(ctx context.Context, c client.Client, cdc converter.PayloadCodec, workflowID, name string) error {
 	root, err := devstack.RepoRoot()
 	if err != nil {
 		return err
@@ -55,6 +64,9 @@ func write(ctx context.Context, c client.Client, workflowID, name string) error 
 		}
 		h.Events = append(h.Events, ev)
 	}
+	if err := Decode(ctx, h, cdc); err != nil {
+		return err
+	}
 	b, err := protojson.MarshalOptions{Multiline: true, Indent: "  "}.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("encode history: %w", err)
@@ -64,4 +76,20 @@ func write(ctx context.Context, c client.Client, workflowID, name string) error 
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	return os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644)
+}
+
+// Decode replaces every payload of h (but search attributes, which are
+// never encoded) with its decoding by cdc; payloads that are not encoded
+// stay as they are.
+func Decode(ctx context.Context, h *historypb.History, cdc converter.PayloadCodec) error {
+	err := proxy.VisitPayloads(ctx, h, proxy.VisitPayloadsOptions{
+		SkipSearchAttributes: true,
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			return cdc.Decode(ps)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("decode history payloads: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,10 @@
 //
 // TEST_DATABASE_URL, when set, points the tests at an existing server
 // instead of a throwaway cluster (each test still gets its own database).
+//
+// Payloads are encrypted as in production: TemporalClient (and so every
+// worker and front door the tests build on it) uses the payload codec of
+// a key ring made for the test binary (Codec).
 package testenv
 
 import (
@@ -25,6 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
+	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/internal/devstack"
 )
 
@@ -39,6 +44,10 @@ var (
 	tm     *devstack.Temporal
 	tmErr  error
 	tmLog  string
+
+	codecOnce sync.Once
+	cdc       *codec.Codec
+	codecErr  error
 
 	dbCount atomic.Int64
 )
@@ -180,7 +189,15 @@ func startTemporal() {
 		return
 	}
 	tmLog = logFile.Name()
-	tm, tmErr = devstack.StartTemporal(ctx, devstack.TemporalOptions{CLI: cli, Log: logFile})
+	c, err := testCodec()
+	if err != nil {
+		tmErr = err
+		return
+	}
+	tm, tmErr = devstack.StartTemporal(ctx, devstack.TemporalOptions{
+		CLI: cli, Log: logFile,
+		DataConverter: codec.DataConverter(c), FailureConverter: codec.FailureConverter(c),
+	})
 	if tmErr != nil {
 		b, _ := os.ReadFile(tmLog)
 		if len(b) > 4000 {
@@ -201,8 +218,37 @@ func Temporal(t testing.TB) *devstack.Temporal {
 	return tm
 }
 
-// TemporalClient is a client of the test dev server's default namespace.
+// TemporalClient is a client of the test dev server's default namespace,
+// with fenqi's payload codec (Codec) under its data and failure
+// converters, as the worker, the API and the CLI have.
 func TemporalClient(t testing.TB) client.Client {
 	t.Helper()
 	return Temporal(t).Client()
+}
+
+// Codec is the payload codec of the test binary: one random key, made on
+// first use, that TemporalClient encrypts with. A test reading raw
+// histories decodes them with it.
+func Codec(t testing.TB) *codec.Codec {
+	t.Helper()
+	c, err := testCodec()
+	if err != nil {
+		t.Fatalf("test codec: %v", err)
+	}
+	return c
+}
+
+func testCodec() (*codec.Codec, error) {
+	codecOnce.Do(func() {
+		var k codec.Key
+		if k, codecErr = codec.GenerateKey(codec.NewKeyID("test-")); codecErr != nil {
+			return
+		}
+		var ring codec.KeyRing
+		if ring, codecErr = codec.NewKeyRing(k); codecErr != nil {
+			return
+		}
+		cdc, codecErr = codec.New(ring)
+	})
+	return cdc, codecErr
 }
