@@ -8,6 +8,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/fenqi/fenqi/store"
 	"github.com/fenqi/fenqi/underwriting"
 )
@@ -24,6 +26,19 @@ type Activities struct {
 	// and before the payment is recorded: fault injection for tests that
 	// crash a worker in the middle of a debit. Nil in production.
 	AfterDebit func(ctx context.Context, key string) error
+	// Observe, when set, is told of each debit's outcome and each payment
+	// (metrics); nil observes nothing.
+	Observe Observer
+}
+
+// Observer is told of the money activities move: each debit attempt once,
+// with its outcome ("succeeded", "insufficient_funds") and amount, and
+// each payment from outside auto-debit once, when it is recorded. A
+// retried activity that finds its debit or payment already recorded does
+// not tell it again.
+type Observer interface {
+	Debit(outcome string, amount decimal.Decimal)
+	Payment(amount decimal.Decimal)
 }
 
 // New returns Activities over s with the default policy and the real clock.

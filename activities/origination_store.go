@@ -16,6 +16,7 @@ import (
 
 	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/contact"
+	"github.com/fenqi/fenqi/pii"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -526,6 +527,7 @@ func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, ki
 	if requestID == "" {
 		return nil
 	}
+	payload = redactRequest(kind, payload)
 	if _, _, err := a.Store.SaveRequest(ctx, store.Request{
 		PlanID: planID, RequestID: requestID, Kind: kind, Actor: actor, Payload: mustJSON(payload), PayloadHash: hashJSON(payload),
 	}); err != nil {
@@ -535,4 +537,22 @@ func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, ki
 		return classify(fmt.Errorf("answer request %s of plan %s: %w", requestID, planID, err))
 	}
 	return nil
+}
+
+// redactRequest is a request payload as the requests table keeps it: a
+// signature's name is masked (the agreement keeps it, sealed). payload is
+// a plan.SignRequest, or the map it decodes to when it came through a
+// RequestRecord.
+func redactRequest(kind string, payload any) any {
+	if kind != "sign_agreement" || payload == nil {
+		return payload
+	}
+	var m map[string]any
+	if err := json.Unmarshal(mustJSON(payload), &m); err != nil || m == nil {
+		return payload
+	}
+	if name, ok := m["name"].(string); ok && name != "" {
+		m["name"] = pii.MaskName(name)
+	}
+	return m
 }

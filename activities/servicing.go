@@ -266,6 +266,9 @@ func (a *Activities) debit(ctx context.Context, p store.Plan, in CollectInput, k
 		if _, err := a.Store.RecordDebitAttempt(ctx, attempt); err != nil {
 			return "", classify(fmt.Errorf("record declined debit %s: %w", key, err))
 		}
+		if a.Observe != nil {
+			a.Observe.Debit("insufficient_funds", amount)
+		}
 		return "insufficient_funds", nil
 	}
 	if err != nil {
@@ -290,6 +293,9 @@ func (a *Activities) debit(ctx context.Context, p store.Plan, in CollectInput, k
 		Amount: amount, Currency: p.Currency, ReceivedAt: in.Calendar.real(in.At), Allocations: allocs,
 	}); err != nil {
 		return "", classify(fmt.Errorf("record payment %s: %w", key, err))
+	}
+	if a.Observe != nil {
+		a.Observe.Debit("succeeded", amount)
 	}
 	return "succeeded", nil
 }
@@ -397,6 +403,9 @@ func (a *Activities) RecordExternalPayment(ctx context.Context, in PaymentInput)
 		})
 		if err != nil {
 			return PaymentResult{}, classify(fmt.Errorf("record payment %s: %w", in.Payment.RequestID, err))
+		}
+		if a.Observe != nil {
+			a.Observe.Payment(recorded.Amount)
 		}
 	}
 	rows, err := a.Store.Schedule(ctx, planID, in.Version)

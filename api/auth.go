@@ -287,7 +287,7 @@ func (s *Server) forbid(w http.ResponseWriter, r *http.Request, c Caller, msg st
 	if c.Role == RoleCustomer {
 		who = c.CustomerID.String()
 	}
-	s.log.Warn("api request forbidden", "method", r.Method, "path", r.URL.Path, "role", string(c.Role), "caller", who)
+	s.log.Warn("api request forbidden", "method", r.Method, "route", r.Pattern, planAttr(r.PathValue("id")), "role", string(c.Role), "caller", who)
 	writeError(w, http.StatusForbidden, "forbidden", msg)
 }
 

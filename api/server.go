@@ -110,6 +110,8 @@ type Server struct {
 	// owners caches the customer of each plan a customer token asked
 	// about.
 	owners ownerCache
+	// recorder, when set, is told of every request (WithRecorder).
+	recorder Recorder
 }
 
 // New returns the API's handler over door. Without WithTokens (or
@@ -174,9 +176,9 @@ func New(door Door, log *slog.Logger, opts ...Option) *Server {
 	return s
 }
 
-// ServeHTTP makes Server an http.Handler. Every request but to /healthz
-// is authenticated first.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve answers a request (ServeHTTP, in metrics.go, records and logs
+// it). Every request but to /healthz is authenticated first.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/healthz" {
 		s.mux.ServeHTTP(w, r)
 		return
@@ -490,7 +492,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), r.Context().Err() != nil:
 		writeError(w, http.StatusGatewayTimeout, "timeout", "the plan did not answer in time; retry with the same Idempotency-Key")
 	default:
-		s.log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("api request failed", "method", r.Method, "route", r.Pattern, planAttr(r.PathValue("id")), "err", err)
 		writeError(w, http.StatusInternalServerError, "internal", "internal error; retry with the same Idempotency-Key")
 	}
 }

@@ -52,11 +52,12 @@ var wantServices = []struct {
 	{name: "codec-server", bin: "codec-server", ports: []int{8081},
 		env: []string{"FENQI_CODEC_ADDR", "FENQI_CODEC_KEYS", "FENQI_CODEC_CORS_ORIGINS"}},
 	{name: "migrate", bin: "migrate", oneShot: true, env: []string{"DATABASE_URL"}},
-	{name: "worker", bin: "worker",
-		env: []string{"DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "FENQI_TASK_QUEUE", "FENQI_CODEC_KEYS"}},
-	{name: "api", bin: "api", ports: []int{8080},
+	{name: "worker", bin: "worker", ports: []int{9464},
 		env: []string{"DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "FENQI_TASK_QUEUE", "FENQI_CODEC_KEYS",
-			"FENQI_API_ADDR", "FENQI_OPERATOR_TOKENS", "FENQI_CUSTOMER_TOKENS"}},
+			"FENQI_METRICS_ADDR"}},
+	{name: "api", bin: "api", ports: []int{8080, 9465},
+		env: []string{"DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "FENQI_TASK_QUEUE", "FENQI_CODEC_KEYS",
+			"FENQI_API_ADDR", "FENQI_OPERATOR_TOKENS", "FENQI_CUSTOMER_TOKENS", "FENQI_METRICS_ADDR"}},
 }
 
 // The start order: service must wait for after, with that condition ("" is

@@ -75,6 +75,25 @@ type Dispatcher struct {
 	// again (sending it much later could break the contact rules the time
 	// was chosen by).
 	GiveUpAfter time.Duration
+	// Observe, when set, is told of each message this dispatcher finished
+	// (sent, delivered, failed or cancelled) or put back for a retry
+	// (retried), with its channel (metrics); nil observes nothing.
+	Observe Observer
+}
+
+// Observer is told of delivery outcomes.
+type Observer interface {
+	Contact(channel, outcome string)
+}
+
+// Retried is the outcome an Observer is told of for a message put back
+// for a later attempt.
+const Retried = "retried"
+
+func (d *Dispatcher) observe(channel, outcome string) {
+	if d.Observe != nil {
+		d.Observe.Contact(channel, outcome)
+	}
 }
 
 // Run delivers due messages until ctx is done, one pass right after
@@ -238,6 +257,7 @@ func (d *Dispatcher) finish(bctx context.Context, log *slog.Logger, item store.O
 		return false, nil
 	}
 	st.finished++
+	d.observe(item.Message.Channel, outcome)
 	return true, nil
 }
 
@@ -268,6 +288,7 @@ func (d *Dispatcher) retry(ctx, bctx context.Context, log *slog.Logger, item sto
 		return fmt.Errorf("reschedule %s: %w", c.ContactKey, err)
 	}
 	st.retried++
+	d.observe(m.Channel, Retried)
 	log.WarnContext(ctx, "delivery will be retried", "err", cause, "retry_at", at)
 	return nil
 }

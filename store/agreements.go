@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/fenqi/fenqi/pii"
 )
 
 // Agreement statuses.
@@ -73,7 +75,9 @@ func DocumentHash(document string) string {
 const agreementColumns = `id, plan_id, version, offer_id, document, sha256, status, expires_at, signed_at,
 	signature_kind, signer_name, paper_reference, consent, signed_hash, signature_meta, created_at`
 
-func scanAgreement(row pgx.Row) (Agreement, error) {
+// scanAgreement scans an agreement row and opens its sealed text and
+// signer name.
+func (s *Store) scanAgreement(row pgx.Row) (Agreement, error) {
 	var (
 		a   Agreement
 		sig Signature
@@ -83,6 +87,12 @@ func scanAgreement(row pgx.Row) (Agreement, error) {
 		&sig.Consent, str(&sig.SignedHash), &sig.Meta, &a.CreatedAt)
 	if err != nil {
 		return Agreement{}, err
+	}
+	if a.Document, err = s.open("agreements.document", a.Document); err != nil {
+		return Agreement{}, fmt.Errorf("agreement plan %s v%d: %w", a.PlanID, a.Version, err)
+	}
+	if sig.SignerName, err = s.open("agreements.signer_name", sig.SignerName); err != nil {
+		return Agreement{}, fmt.Errorf("agreement plan %s v%d: %w", a.PlanID, a.Version, err)
 	}
 	if !sig.SignedAt.IsZero() {
 		a.Signature = &sig
@@ -108,15 +118,21 @@ func (s *Store) SaveAgreement(ctx context.Context, a Agreement) (Agreement, erro
 		return fail(fmt.Errorf("%w: given hash %s, document hashes to %s", ErrHashMismatch, a.SHA256, hash))
 	}
 	a.SHA256 = hash
+	// The text names the borrower: it is stored sealed, its hash (of the
+	// plaintext) in the clear.
+	sealed, err := s.seal("agreements.document", a.Document)
+	if err != nil {
+		return fail(err)
+	}
 	var out Agreement
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		out, err = scanAgreement(tx.QueryRow(ctx, `INSERT INTO agreements (plan_id, version, offer_id, document, sha256,
+		out, err = s.scanAgreement(tx.QueryRow(ctx, `INSERT INTO agreements (plan_id, version, offer_id, document, sha256,
 				expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (plan_id, version) DO NOTHING
 			RETURNING `+agreementColumns,
-			a.PlanID, a.Version, nullUUID(a.OfferID), a.Document, a.SHA256, nullTime(a.ExpiresAt)))
+			a.PlanID, a.Version, nullUUID(a.OfferID), sealed, a.SHA256, nullTime(a.ExpiresAt)))
 		if err == nil {
 			return audit(ctx, tx, out.PlanID, uuid.Nil, ActorSystem, "agreement.saved", map[string]any{
 				"version": out.Version, "sha256": out.SHA256, "offer_id": nullUUID(out.OfferID)})
@@ -124,7 +140,7 @@ func (s *Store) SaveAgreement(ctx context.Context, a Agreement) (Agreement, erro
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return classify(err)
 		}
-		if out, err = scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+		if out, err = s.scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
 			WHERE plan_id = $1 AND version = $2`, a.PlanID, a.Version)); err != nil {
 			return classify(err)
 		}
@@ -166,9 +182,13 @@ func (s *Store) SignAgreement(ctx context.Context, planID uuid.UUID, version int
 		return fail(err)
 	}
 	sig.Meta = meta
+	signer, err := s.seal("agreements.signer_name", sig.SignerName)
+	if err != nil {
+		return fail(err)
+	}
 	var out Agreement
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+		cur, err := s.scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
 			WHERE plan_id = $1 AND version = $2 FOR UPDATE`, planID, version))
 		if err != nil {
 			return classify(err)
@@ -180,7 +200,7 @@ func (s *Store) SignAgreement(ctx context.Context, planID uuid.UUID, version int
 			out = cur
 			var d diff
 			d.str("kind", cur.Signature.Kind, sig.Kind)
-			d.str("signer", cur.Signature.SignerName, sig.SignerName)
+			d.masked("signer", pii.Name, cur.Signature.SignerName, sig.SignerName)
 			d.str("paper reference", cur.Signature.PaperReference, sig.PaperReference)
 			if !sig.SignedAt.IsZero() {
 				d.time("signed at", cur.Signature.SignedAt, instant(sig.SignedAt))
@@ -197,11 +217,11 @@ func (s *Store) SignAgreement(ctx context.Context, planID uuid.UUID, version int
 		if !cur.ExpiresAt.IsZero() && signedAt.After(cur.ExpiresAt) {
 			return stateChanged("agreement expired at %s", cur.ExpiresAt.Format(time.RFC3339))
 		}
-		if out, err = scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = 'signed', signed_at = $3,
+		if out, err = s.scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = 'signed', signed_at = $3,
 				signature_kind = $4, signer_name = $5, paper_reference = $6, consent = $7, signed_hash = $8,
 				signature_meta = $9
 			WHERE plan_id = $1 AND version = $2 RETURNING `+agreementColumns,
-			planID, version, instant(signedAt), sig.Kind, sig.SignerName, nullString(sig.PaperReference), sig.Consent,
+			planID, version, instant(signedAt), sig.Kind, signer, nullString(sig.PaperReference), sig.Consent,
 			sig.SignedHash, []byte(sig.Meta))); err != nil {
 			return classify(err)
 		}
@@ -225,7 +245,7 @@ func (s *Store) SetAgreementStatus(ctx context.Context, planID uuid.UUID, versio
 	}
 	var out Agreement
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+		cur, err := s.scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
 			WHERE plan_id = $1 AND version = $2 FOR UPDATE`, planID, version))
 		if err != nil {
 			return classify(err)
@@ -239,7 +259,7 @@ func (s *Store) SetAgreementStatus(ctx context.Context, planID uuid.UUID, versio
 		if cur.Status != AgreementPending && !(cur.Status == AgreementSigned && status == AgreementSuperseded) {
 			return stateChanged("agreement is %s", cur.Status)
 		}
-		if out, err = scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = $3
+		if out, err = s.scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = $3
 			WHERE plan_id = $1 AND version = $2 RETURNING `+agreementColumns, planID, version, status)); err != nil {
 			return classify(err)
 		}
@@ -253,7 +273,7 @@ func (s *Store) SetAgreementStatus(ctx context.Context, planID uuid.UUID, versio
 
 // GetAgreement returns agreement (planID, version).
 func (s *Store) GetAgreement(ctx context.Context, planID uuid.UUID, version int) (Agreement, error) {
-	a, err := scanAgreement(s.pool.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+	a, err := s.scanAgreement(s.pool.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
 		WHERE plan_id = $1 AND version = $2`, planID, version))
 	if err != nil {
 		return Agreement{}, fmt.Errorf("get agreement plan %s v%d: %w", planID, version, classify(err))

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/fenqi/fenqi/pii"
 )
 
 // Customer is a borrower. The identifying fields (Name, Phone, Email,
-// IDNumber) are plain text for now; a later change encrypts them.
+// IDNumber, PushID) are plaintext here and sealed in the database (see
+// seal.go); LogValue masks them.
 type Customer struct {
 	// ID is assigned by the database unless given.
 	ID uuid.UUID
@@ -33,9 +37,66 @@ type Customer struct {
 const customerColumns = `id, external_ref, name, phone, email, id_number, push_id, profile,
 	preferred_channel, time_zone, created_at, updated_at`
 
+// customerTargets scans a row as stored: the personal fields sealed
+// (openCustomer decrypts them).
 func customerTargets(c *Customer) []any {
 	return []any{&c.ID, &c.ExternalRef, str(&c.Name), str(&c.Phone), str(&c.Email), str(&c.IDNumber),
 		str(&c.PushID), &c.Profile, &c.PreferredChannel, &c.TimeZone, &c.CreatedAt, &c.UpdatedAt}
+}
+
+// personal lists a customer's personal fields with their columns.
+func (c *Customer) personal() []struct {
+	column string
+	p      *string
+} {
+	return []struct {
+		column string
+		p      *string
+	}{{"customers.name", &c.Name}, {"customers.phone", &c.Phone}, {"customers.email", &c.Email},
+		{"customers.id_number", &c.IDNumber}, {"customers.push_id", &c.PushID}}
+}
+
+// sealCustomer is c with its personal fields sealed, for a write.
+func (s *Store) sealCustomer(c Customer) (Customer, error) {
+	for _, f := range c.personal() {
+		v, err := s.seal(f.column, *f.p)
+		if err != nil {
+			return Customer{}, err
+		}
+		*f.p = v
+	}
+	return c, nil
+}
+
+// openCustomer decrypts a scanned customer in place and reports whether
+// a field was plaintext or sealed with a key other than the active one
+// (the row should be resealed).
+func (s *Store) openCustomer(c *Customer) (stale bool, err error) {
+	for _, f := range c.personal() {
+		if !s.fresh(*f.p) {
+			stale = true
+		}
+		if *f.p, err = s.open(f.column, *f.p); err != nil {
+			return false, fmt.Errorf("customer %s: %w", c.ExternalRef, err)
+		}
+	}
+	return stale, nil
+}
+
+// scanCustomer scans and opens a customer row.
+func (s *Store) scanCustomer(row pgx.Row, c *Customer) (stale bool, err error) {
+	if err := row.Scan(customerTargets(c)...); err != nil {
+		return false, classify(err)
+	}
+	return s.openCustomer(c)
+}
+
+// LogValue shows the customer in logs with its personal fields masked.
+func (c Customer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("id", c.ID.String()), slog.String("external_ref", c.ExternalRef),
+		slog.String("name", pii.MaskName(c.Name)), slog.String("phone", pii.MaskPhone(c.Phone)),
+		slog.String("email", pii.MaskEmail(c.Email)), slog.String("id_number", pii.MaskIDNumber(c.IDNumber)),
+		slog.String("push_id", pii.MaskPushID(c.PushID)), slog.String("preferred_channel", c.PreferredChannel))
 }
 
 func (c *Customer) normalise() error {
@@ -62,30 +123,42 @@ func (s *Store) UpsertCustomer(ctx context.Context, c Customer) (Customer, error
 	if err := c.normalise(); err != nil {
 		return Customer{}, fmt.Errorf("upsert customer %s: %w", c.ExternalRef, err)
 	}
+	sealed, err := s.sealCustomer(c)
+	if err != nil {
+		return Customer{}, fmt.Errorf("upsert customer %s: %w", c.ExternalRef, err)
+	}
 	var out Customer
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		id := c.ID
 		if id == uuid.Nil {
 			id = uuid.New()
 		}
-		err := tx.QueryRow(ctx, `INSERT INTO customers (id, external_ref, name, phone, email, id_number, push_id,
+		_, err := s.scanCustomer(tx.QueryRow(ctx, `INSERT INTO customers (id, external_ref, name, phone, email, id_number, push_id,
 				profile, preferred_channel, time_zone)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 			ON CONFLICT (external_ref) DO NOTHING
 			RETURNING `+customerColumns,
-			id, c.ExternalRef, nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.IDNumber),
-			nullString(c.PushID), []byte(c.Profile), c.PreferredChannel, c.TimeZone).Scan(customerTargets(&out)...)
+			id, c.ExternalRef, nullString(sealed.Name), nullString(sealed.Phone), nullString(sealed.Email), nullString(sealed.IDNumber),
+			nullString(sealed.PushID), []byte(c.Profile), c.PreferredChannel, c.TimeZone), &out)
 		if err == nil {
 			return audit(ctx, tx, uuid.Nil, out.ID, ActorSystem, "customer.created", map[string]any{"external_ref": out.ExternalRef})
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return classify(err)
+			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1`, c.ExternalRef).
-			Scan(customerTargets(&out)...); err != nil {
-			return classify(err)
+		stale, err := s.scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1 FOR UPDATE`,
+			c.ExternalRef), &out)
+		if err != nil {
+			return err
 		}
-		return customerDiff(out, c).err()
+		if err := customerDiff(out, c).err(); err != nil {
+			return err
+		}
+		if stale {
+			// Written before encryption, or under an older key: reseal.
+			return s.resealCustomer(ctx, tx, out)
+		}
+		return nil
 	})
 	if err != nil {
 		return Customer{}, fmt.Errorf("upsert customer %s: %w", c.ExternalRef, err)
@@ -98,11 +171,12 @@ func customerDiff(stored, given Customer) diff {
 	if given.ID != uuid.Nil {
 		d.id("id", stored.ID, given.ID)
 	}
-	d.str("name", stored.Name, given.Name)
-	d.str("phone", stored.Phone, given.Phone)
-	d.str("email", stored.Email, given.Email)
-	d.str("id number", stored.IDNumber, given.IDNumber)
-	d.str("push id", stored.PushID, given.PushID)
+	// Personal values are masked: the error reaches logs and Temporal.
+	d.masked("name", pii.Name, stored.Name, given.Name)
+	d.masked("phone", pii.Phone, stored.Phone, given.Phone)
+	d.masked("email", pii.Email, stored.Email, given.Email)
+	d.masked("id number", pii.IDNumber, stored.IDNumber, given.IDNumber)
+	d.masked("push id", pii.PushID, stored.PushID, given.PushID)
 	d.json("profile", stored.Profile, given.Profile)
 	d.str("preferred channel", stored.PreferredChannel, given.PreferredChannel)
 	d.str("time zone", stored.TimeZone, given.TimeZone)
@@ -115,25 +189,33 @@ func (s *Store) UpdateCustomer(ctx context.Context, c Customer) (Customer, error
 	if err := c.normalise(); err != nil {
 		return Customer{}, fmt.Errorf("update customer %s: %w", c.ExternalRef, err)
 	}
+	sealed, err := s.sealCustomer(c)
+	if err != nil {
+		return Customer{}, fmt.Errorf("update customer %s: %w", c.ExternalRef, err)
+	}
 	var out Customer
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var before Customer
-		if err := tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1 FOR UPDATE`,
-			c.ExternalRef).Scan(customerTargets(&before)...); err != nil {
-			return classify(err)
+		stale, err := s.scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1 FOR UPDATE`,
+			c.ExternalRef), &before)
+		if err != nil {
+			return err
 		}
 		c.ID = uuid.Nil
 		changed := customerDiff(before, c)
 		if len(changed) == 0 {
 			out = before
+			if stale {
+				return s.resealCustomer(ctx, tx, before)
+			}
 			return nil
 		}
-		if err := tx.QueryRow(ctx, `UPDATE customers SET name = $2, phone = $3, email = $4, id_number = $5,
+		if _, err := s.scanCustomer(tx.QueryRow(ctx, `UPDATE customers SET name = $2, phone = $3, email = $4, id_number = $5,
 				push_id = $6, profile = $7, preferred_channel = $8, time_zone = $9, updated_at = now()
 			WHERE external_ref = $1 RETURNING `+customerColumns,
-			c.ExternalRef, nullString(c.Name), nullString(c.Phone), nullString(c.Email), nullString(c.IDNumber),
-			nullString(c.PushID), []byte(c.Profile), c.PreferredChannel, c.TimeZone).Scan(customerTargets(&out)...); err != nil {
-			return classify(err)
+			c.ExternalRef, nullString(sealed.Name), nullString(sealed.Phone), nullString(sealed.Email), nullString(sealed.IDNumber),
+			nullString(sealed.PushID), []byte(c.Profile), c.PreferredChannel, c.TimeZone), &out); err != nil {
+			return err
 		}
 		// The audit names the fields changed, never their (identifying) values.
 		fields := []string{}
@@ -162,9 +244,8 @@ func (s *Store) UpdateCustomer(ctx context.Context, c Customer) (Customer, error
 // GetCustomer returns the customer with id.
 func (s *Store) GetCustomer(ctx context.Context, id uuid.UUID) (Customer, error) {
 	var c Customer
-	if err := s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id).
-		Scan(customerTargets(&c)...); err != nil {
-		return Customer{}, fmt.Errorf("get customer %s: %w", id, classify(err))
+	if _, err := s.scanCustomer(s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id), &c); err != nil {
+		return Customer{}, fmt.Errorf("get customer %s: %w", id, err)
 	}
 	return c, nil
 }
@@ -172,9 +253,57 @@ func (s *Store) GetCustomer(ctx context.Context, id uuid.UUID) (Customer, error)
 // GetCustomerByRef returns the customer with the external ref.
 func (s *Store) GetCustomerByRef(ctx context.Context, externalRef string) (Customer, error) {
 	var c Customer
-	if err := s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1`, externalRef).
-		Scan(customerTargets(&c)...); err != nil {
-		return Customer{}, fmt.Errorf("get customer %s: %w", externalRef, classify(err))
+	if _, err := s.scanCustomer(s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1`,
+		externalRef), &c); err != nil {
+		return Customer{}, fmt.Errorf("get customer %s: %w", externalRef, err)
 	}
 	return c, nil
+}
+
+// resealCustomer writes c's personal fields sealed with the active key
+// (c is opened; its row is locked by the caller's transaction).
+func (s *Store) resealCustomer(ctx context.Context, tx pgx.Tx, c Customer) error {
+	sealed, err := s.sealCustomer(c)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE customers SET name = $2, phone = $3, email = $4, id_number = $5, push_id = $6
+		WHERE id = $1`, c.ID, nullString(sealed.Name), nullString(sealed.Phone), nullString(sealed.Email),
+		nullString(sealed.IDNumber), nullString(sealed.PushID)); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// ResealCustomers seals, with the active key, every customer's personal
+// fields that are plaintext (rows written before encryption) or sealed
+// with another key (after a rotation), and returns how many customers it
+// rewrote. Run it after adding a key to the ring; a key can leave the
+// ring once no value sealed with it is kept (agreements are immutable:
+// their text keeps the key it was sealed with).
+func (s *Store) ResealCustomers(ctx context.Context) (int, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM customers ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("reseal customers: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return 0, fmt.Errorf("reseal customers: %w", err)
+	}
+	n := 0
+	for _, id := range ids {
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			var c Customer
+			stale, err := s.scanCustomer(tx.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1 FOR UPDATE`, id), &c)
+			if err != nil || !stale {
+				return err
+			}
+			n++
+			return s.resealCustomer(ctx, tx, c)
+		})
+		if err != nil {
+			return n, fmt.Errorf("reseal customer %s: %w", id, err)
+		}
+	}
+	return n, nil
 }

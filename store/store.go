@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
+
+	"github.com/fenqi/fenqi/codec"
+	"github.com/fenqi/fenqi/pii"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -58,11 +62,28 @@ var (
 // Store is the database handle. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// ring seals and opens personal data (nil: DefaultKeyRing, resolved
+	// on first use into sealer or sealErr); see seal.go.
+	ring     *codec.KeyRing
+	sealOnce sync.Once
+	sealer   *sealer
+	sealErr  error
+}
+
+// build is a store over pool with opts.
+func build(pool *pgxpool.Pool, opts []Option) *Store {
+	s := &Store{pool: pool}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Open connects a pool to the database at url and checks it answers. The
-// schema must already be migrated (migrations.Up).
-func Open(ctx context.Context, url string) (*Store, error) {
+// schema must already be migrated (migrations.Up). Personal data is
+// sealed with the key ring of WithKeyRing, by default DefaultKeyRing (the
+// codec key ring of the environment).
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -71,11 +92,11 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open store: ping: %w", err)
 	}
-	return &Store{pool: pool}, nil
+	return build(pool, opts), nil
 }
 
-// New wraps an existing pool; Close then closes it.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// New wraps an existing pool; Close then closes it. Options as for Open.
+func New(pool *pgxpool.Pool, opts ...Option) *Store { return build(pool, opts) }
 
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
@@ -180,6 +201,13 @@ type diff []string
 func (d *diff) str(name, stored, given string) {
 	if stored != given {
 		*d = append(*d, fmt.Sprintf("%s %q (stored %q)", name, given, stored))
+	}
+}
+
+// masked is str for a personal value: the message shows it masked.
+func (d *diff) masked(name string, f pii.Field, stored, given string) {
+	if stored != given {
+		*d = append(*d, fmt.Sprintf("%s %q (stored %q)", name, pii.Masked(f, given), pii.Masked(f, stored)))
 	}
 }
 

@@ -9,7 +9,9 @@
 // FENQI_WEBHOOK_TOKEN (deliver customer contacts to a webhook; default:
 // the log), FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE (the key ring that
 // encrypts every payload sent to Temporal; required, see package codec;
-// `make run` passes its dev key ring).
+// `make run` passes its dev key ring), FENQI_METRICS_ADDR (where
+// Prometheus scrapes /metrics: the Temporal SDK's metrics and fenqi's;
+// default 127.0.0.1:9464; see package metrics).
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/channels"
 	"github.com/fenqi/fenqi/codec"
+	"github.com/fenqi/fenqi/metrics"
 	"github.com/fenqi/fenqi/outbox"
 	"github.com/fenqi/fenqi/store"
 	"github.com/fenqi/fenqi/underwriting"
@@ -62,11 +65,30 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}
 	defer st.Close()
 
+	// Prometheus: the SDK's metrics, plans by state (counted in the
+	// database when scraped), debits, money collected and contacts.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	m, err := metrics.New("worker")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Shutdown(context.Background()) }()
+	if err := m.WatchPlans(metrics.PlansByState(st.Pool())); err != nil {
+		return err
+	}
+	metricsAddr, err := m.Serve(ctx, envOr(metrics.EnvAddr, metrics.DefaultWorkerAddr))
+	if err != nil {
+		return err
+	}
+	logger.Info("metrics listening", "addr", metricsAddr.String(), "path", "/metrics")
+
 	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
 	c, err := client.Dial(client.Options{
 		HostPort:         addr,
 		Namespace:        envOr("TEMPORAL_NAMESPACE", "default"),
 		Logger:           tlog.NewStructuredLogger(logger),
+		MetricsHandler:   m.Temporal,
 		DataConverter:    codec.DataConverter(cdc),
 		FailureConverter: codec.FailureConverter(cdc),
 	})
@@ -76,6 +98,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	defer c.Close()
 
 	acts := activities.New(st)
+	acts.Observe = m
 	if path := os.Getenv("FENQI_POLICY_FILE"); path != "" {
 		p, err := underwriting.LoadPolicy(path)
 		if err != nil {
@@ -94,7 +117,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	dispatched := make(chan error, 1)
 	go func() {
 		// A short poll keeps reminders on time on compressed calendars too.
-		d := &outbox.Dispatcher{Store: st, Sender: router, Log: logger, Interval: time.Second}
+		d := &outbox.Dispatcher{Store: st, Sender: router, Log: logger, Interval: time.Second, Observe: m}
 		dispatched <- d.Run(dispatchCtx)
 	}()
 

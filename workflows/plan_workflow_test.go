@@ -154,12 +154,14 @@ func TestApproveChooseSignActive(t *testing.T) {
 				t.Errorf("pending instalments of schedule 1: %d, want %d", rows, offer.Terms)
 			}
 			wantDec(t, "sum of instalment principal", total, offer.Amount)
-			var doc, hash, status, signedHash, signer, kind string
-			var consent bool
-			if err := d.st.Pool().QueryRow(t.Context(), `SELECT document, sha256, status, signed_hash, signer_name, signature_kind, consent
-				FROM agreements WHERE plan_id = $1 AND version = 1`, id).Scan(&doc, &hash, &status, &signedHash, &signer, &kind, &consent); err != nil {
-				t.Fatalf("agreement: %v", err)
+			// The text and the signer are sealed in the table: read them
+			// through the store.
+			ag, err := d.st.GetAgreement(t.Context(), id, 1)
+			if err != nil || ag.Signature == nil {
+				t.Fatalf("agreement: %+v %v", ag, err)
 			}
+			doc, hash, status := ag.Document, ag.SHA256, ag.Status
+			signedHash, signer, kind, consent := ag.Signature.SignedHash, ag.Signature.SignerName, ag.Signature.Kind, ag.Signature.Consent
 			if hash != cr.AgreementHash || sha256Hex(doc) != hash {
 				t.Errorf("agreement sha256 %s (of its text %s), want %s", hash, sha256Hex(doc), cr.AgreementHash)
 			}

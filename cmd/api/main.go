@@ -7,6 +7,9 @@
 // connected lazily: the API starts while it is away, and the routes that
 // read it answer once it is back. FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE:
 // the key ring of the payload codec (package codec), the worker's.
+// FENQI_METRICS_ADDR: where Prometheus scrapes /metrics (the Temporal
+// SDK's client metrics and the API's requests by route and status;
+// default 127.0.0.1:9465; see package metrics).
 //
 // Access (see package api): FENQI_OPERATOR_TOKENS, comma-separated
 // name:token (the name is the operator recorded on decisions), and
@@ -37,6 +40,7 @@ import (
 	"github.com/fenqi/fenqi/api"
 	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/frontdoor"
+	"github.com/fenqi/fenqi/metrics"
 	"github.com/fenqi/fenqi/store"
 )
 
@@ -121,11 +125,22 @@ func run(logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	m, err := metrics.New("api")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = m.Shutdown(context.Background()) }()
+	metricsAddr, err := m.Serve(ctx, envOr(metrics.EnvAddr, metrics.DefaultAPIAddr))
+	if err != nil {
+		return err
+	}
+	logger.Info("metrics listening", "addr", metricsAddr.String(), "path", "/metrics")
 	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
 	c, err := client.Dial(client.Options{
 		HostPort:         addr,
 		Namespace:        envOr("TEMPORAL_NAMESPACE", "default"),
 		Logger:           tlog.NewStructuredLogger(logger),
+		MetricsHandler:   m.Temporal,
 		DataConverter:    codec.DataConverter(cdc),
 		FailureConverter: codec.FailureConverter(cdc),
 	})
@@ -141,7 +156,7 @@ func run(logger *slog.Logger) error {
 	door := frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE"), frontdoor.WithStore(st))
 	srv := &http.Server{
 		Addr:              envOr("FENQI_API_ADDR", "127.0.0.1:8080"),
-		Handler:           api.New(door, logger, auth),
+		Handler:           api.New(door, logger, auth, api.WithRecorder(m)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)

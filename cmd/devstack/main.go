@@ -47,6 +47,9 @@ type config struct {
 	uiPort       int
 	apiPort      int
 	codecPort    int
+	// Where the worker and the API serve /metrics (FENQI_METRICS_ADDR).
+	workerMetricsPort int
+	apiMetricsPort    int
 }
 
 func loadConfig() (config, error) {
@@ -68,6 +71,8 @@ func loadConfig() (config, error) {
 		{"FENQI_UI_PORT", &c.uiPort, 8233},
 		{"FENQI_API_PORT", &c.apiPort, 8080},
 		{"FENQI_CODEC_PORT", &c.codecPort, 8081},
+		{"FENQI_WORKER_METRICS_PORT", &c.workerMetricsPort, 9464},
+		{"FENQI_API_METRICS_PORT", &c.apiMetricsPort, 9465},
 	} {
 		v, err := strconv.Atoi(envOr(p.name, strconv.Itoa(p.def)))
 		if err != nil || v <= 0 || v > 65535 {
@@ -139,7 +144,8 @@ func run() error {
 	for _, p := range []struct {
 		name string
 		port int
-	}{{"FENQI_TEMPORAL_PORT", cfg.temporalPort}, {"FENQI_UI_PORT", cfg.uiPort}, {"FENQI_API_PORT", cfg.apiPort}, {"FENQI_CODEC_PORT", cfg.codecPort}} {
+	}{{"FENQI_TEMPORAL_PORT", cfg.temporalPort}, {"FENQI_UI_PORT", cfg.uiPort}, {"FENQI_API_PORT", cfg.apiPort}, {"FENQI_CODEC_PORT", cfg.codecPort},
+		{"FENQI_WORKER_METRICS_PORT", cfg.workerMetricsPort}, {"FENQI_API_METRICS_PORT", cfg.apiMetricsPort}} {
 		if err := devstack.PortFree(p.port); err != nil {
 			return fmt.Errorf("%w: is another `make run` (or what it left behind) still running? stop it, or set %s", err, p.name)
 		}
@@ -215,12 +221,19 @@ func run() error {
 		tokenNote = fmt.Sprintf("operator %s: curl -H \"Authorization: Bearer $(cat %s)\" ...", devstack.DevOperator, tokenPath)
 	}
 	sup := devstack.NewSupervisor(logDir, env)
+	// The worker and the API each serve /metrics on a port of their own.
+	workerMetrics := "127.0.0.1:" + strconv.Itoa(cfg.workerMetricsPort)
+	apiMetrics := "127.0.0.1:" + strconv.Itoa(cfg.apiMetricsPort)
+	childEnv := map[string][]string{
+		"worker": {"FENQI_METRICS_ADDR=" + workerMetrics},
+		"api":    {"FENQI_METRICS_ADDR=" + apiMetrics},
+	}
 	for _, name := range []string{"worker", "api", "codec-server"} {
 		bin := filepath.Join(binDir, name)
 		if _, err := os.Stat(bin); err != nil {
 			return fmt.Errorf("%s binary missing next to %s (run `make build`): %w", name, self, err)
 		}
-		if err := sup.Start(name, bin); err != nil {
+		if err := sup.StartWith(name, bin, childEnv[name]); err != nil {
 			return err
 		}
 	}
@@ -236,11 +249,12 @@ fenqi is running.
   HTTP API          http://127.0.0.1:%d
   API token         %s
   codec server      http://%s (the Web UI decodes payloads with it)
+  metrics           http://%s/metrics (worker), http://%s/metrics (API)
   PostgreSQL        %s
   logs              %s
 Try: %s apply --customer examples/customers/strong.json --amount 20000 --terms 12
 Press Ctrl-C to stop; state is kept in %s for the next run.
-`, cfg.uiPort, tm.HostPort(), cfg.apiPort, tokenNote, codecAddr, dbURL, logDir, filepath.Join(binDir, "starter"), cfg.home)
+`, cfg.uiPort, tm.HostPort(), cfg.apiPort, tokenNote, codecAddr, workerMetrics, apiMetrics, dbURL, logDir, filepath.Join(binDir, "starter"), cfg.home)
 
 	select {
 	case <-ctx.Done():

@@ -43,13 +43,19 @@ func NewSupervisor(logDir string, env []string) *Supervisor {
 
 // Start launches bin as name.
 func (s *Supervisor) Start(name, bin string, args ...string) error {
+	return s.StartWith(name, bin, nil, args...)
+}
+
+// StartWith launches bin as name with env added to the supervisor's (a
+// variable in both takes env's value).
+func (s *Supervisor) StartWith(name, bin string, env []string, args ...string) error {
 	logPath := filepath.Join(s.logDir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("open %s log %s: %w", name, logPath, err)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = append(append(os.Environ(), s.env...), env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Its own process group keeps the terminal's Ctrl-C away (the
 	// supervisor stops children in order); Pdeathsig ends the child if the

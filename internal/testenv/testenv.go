@@ -8,7 +8,10 @@
 //
 // Payloads are encrypted as in production: TemporalClient (and so every
 // worker and front door the tests build on it) uses the payload codec of
-// a key ring made for the test binary (Codec).
+// a key ring made for the test binary (Codec). Main also puts that ring in
+// FENQI_CODEC_KEYS (unless FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE is
+// set), so that every store the tests open seals personal data with it
+// (store.DefaultKeyRing).
 package testenv
 
 import (
@@ -55,6 +58,14 @@ var (
 // Main runs the tests of a package and then stops and removes the servers
 // they started. Use it as `func TestMain(m *testing.M) { testenv.Main(m) }`.
 func Main(m *testing.M) {
+	if os.Getenv(codec.EnvKeys) == "" && os.Getenv(codec.EnvKeysFile) == "" {
+		c, err := testCodec()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testenv: test codec: %v\n", err)
+			os.Exit(1)
+		}
+		os.Setenv(codec.EnvKeys, c.KeyRing().Format())
+	}
 	code := m.Run()
 	shutdown()
 	os.Exit(code)

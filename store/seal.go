@@ -1,0 +1,178 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/fenqi/fenqi/codec"
+)
+
+// Personal data at rest. The identifying columns of customers (name,
+// phone, email, id_number, push_id) and the agreements' text and signer
+// (document, signer_name: the text names the borrower) hold ciphertext:
+//
+//	v1:<key id>:<base64(nonce || AES-256-GCM ciphertext and tag)>
+//
+// under a key derived (HKDF-SHA256, info "fenqi/store/pii/v1") from a key
+// of the codec key ring (FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE, the
+// ring that encrypts Temporal payloads): the active (first) key seals,
+// every key of the ring opens. The additional data is "<table>.<column>",
+// so a value cannot be moved to another column. A value without the
+// prefix is a plaintext row written before encryption: it reads as it is,
+// and UpsertCustomer, UpdateCustomer and ResealCustomers seal it (and
+// values under an older key) with the active key.
+
+// sealVersion prefixes every sealed value.
+const sealVersion = "v1"
+
+// sealedRE recognises a sealed value (migration 008 relies on the same
+// shape in agreements_sha256_document_check).
+var sealedRE = regexp.MustCompile(`^v1:[A-Za-z0-9._-]{1,64}:[A-Za-z0-9+/]+=*$`)
+
+// ErrNoKeys: a personal value must be sealed or opened and the store has
+// no key ring (see WithKeyRing and DefaultKeyRing).
+var ErrNoKeys = errors.New("store: no key ring to encrypt personal data")
+
+// DefaultKeyRing is the key ring of a store opened without WithKeyRing:
+// that of FENQI_CODEC_KEYS or FENQI_CODEC_KEYS_FILE (codec.RingFromEnv),
+// or else the dev key ring of `make run` when it exists, as the starter
+// CLI's codec finds it (codec.FromEnvOrDevKeys). It is called once per
+// store, on the first personal value the store seals or opens.
+var DefaultKeyRing = func() (codec.KeyRing, error) {
+	c, err := codec.FromEnvOrDevKeys()
+	if err != nil {
+		return codec.KeyRing{}, fmt.Errorf("%w: %w", ErrNoKeys, err)
+	}
+	return c.KeyRing(), nil
+}
+
+// Option configures a store.
+type Option func(*Store)
+
+// WithKeyRing seals personal data with ring's active key and opens it
+// with any of ring's keys (by default: DefaultKeyRing).
+func WithKeyRing(ring codec.KeyRing) Option {
+	return func(s *Store) { s.ring = &ring }
+}
+
+// sealer encrypts and decrypts personal values.
+type sealer struct {
+	active string
+	aeads  map[string]cipher.AEAD
+}
+
+// newSealer derives the column keys of ring's keys.
+func newSealer(ring codec.KeyRing) (*sealer, error) {
+	keys := ring.Keys()
+	if len(keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	s := &sealer{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys))}
+	for _, k := range keys {
+		sub, err := hkdf.Key(sha256.New, k.Secret, nil, "fenqi/store/pii/v1", 32)
+		if err != nil {
+			return nil, fmt.Errorf("store: derive the column key of %q: %w", k.ID, err)
+		}
+		block, err := aes.NewCipher(sub)
+		if err != nil {
+			return nil, fmt.Errorf("store: key %q: %w", k.ID, err)
+		}
+		gcm, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, fmt.Errorf("store: key %q: %w", k.ID, err)
+		}
+		s.aeads[k.ID] = gcm
+	}
+	return s, nil
+}
+
+// keys returns the store's sealer, resolving its key ring on first use.
+func (s *Store) keys() (*sealer, error) {
+	s.sealOnce.Do(func() {
+		var ring codec.KeyRing
+		if s.ring != nil {
+			ring = *s.ring
+		} else if ring, s.sealErr = DefaultKeyRing(); s.sealErr != nil {
+			return
+		}
+		s.sealer, s.sealErr = newSealer(ring)
+	})
+	return s.sealer, s.sealErr
+}
+
+// isSealed reports whether a stored value is ciphertext.
+func isSealed(v string) bool { return sealedRE.MatchString(v) }
+
+// sealedKeyID is the id of the key that sealed v ("" for plaintext).
+func sealedKeyID(v string) string {
+	if !isSealed(v) {
+		return ""
+	}
+	return strings.SplitN(v, ":", 3)[1]
+}
+
+// seal encrypts v for column (table.column) with the active key; "" stays
+// "" (SQL NULL: not given).
+func (s *Store) seal(column, v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	k, err := s.keys()
+	if err != nil {
+		return "", fmt.Errorf("seal %s: %w", column, err)
+	}
+	aead := k.aeads[k.active]
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(v)+aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", fmt.Errorf("seal %s: %w", column, err)
+	}
+	ct := aead.Seal(nonce, nonce, []byte(v), []byte(column))
+	return sealVersion + ":" + k.active + ":" + base64.StdEncoding.EncodeToString(ct), nil
+}
+
+// open decrypts a value of column; a plaintext value (written before
+// encryption) is returned as it is.
+func (s *Store) open(column, v string) (string, error) {
+	if !isSealed(v) {
+		return v, nil
+	}
+	parts := strings.SplitN(v, ":", 3)
+	k, err := s.keys()
+	if err != nil {
+		return "", fmt.Errorf("open %s sealed with key %q: %w", column, parts[1], err)
+	}
+	aead, ok := k.aeads[parts[1]]
+	if !ok {
+		return "", fmt.Errorf("open %s: %w: key %q is not in the key ring (keep retired keys in the ring while data sealed with them is kept)", column, ErrNoKeys, parts[1])
+	}
+	ct, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(ct) < aead.NonceSize()+aead.Overhead() {
+		return "", fmt.Errorf("open %s: malformed ciphertext", column)
+	}
+	plain, err := aead.Open(nil, ct[:aead.NonceSize()], ct[aead.NonceSize():], []byte(column))
+	if err != nil {
+		return "", fmt.Errorf("open %s with key %q: %w", column, parts[1], err)
+	}
+	return string(plain), nil
+}
+
+// fresh reports whether a stored value needs no resealing: empty, or
+// sealed with the active key.
+func (s *Store) fresh(v string) bool {
+	if v == "" {
+		return true
+	}
+	k, err := s.keys()
+	if err != nil {
+		return true // nothing to reseal with
+	}
+	return sealedKeyID(v) == k.active
+}
