@@ -364,6 +364,14 @@ func (s *Server) mayApply(w http.ResponseWriter, r *http.Request, app plan.Appli
 		s.forbid(w, r, c, "customer.ref: a customer token applies only for its own customer ref")
 		return false
 	}
+	if c.Role == RoleCustomer && (app.Origin.Kind != "" && app.Origin.Kind != "own" || app.Origin.Partner != "" ||
+		!app.Origin.PartnerFeeRate.IsZero() || app.Origin.PartnerFeePolicy != "") {
+		// A partner's terms go into the agreement and the partner's
+		// commission: only the lender's systems (an operator token) name a
+		// partner.
+		s.forbid(w, r, c, "origin: a customer token applies through the lender's own channel only")
+		return false
+	}
 	return true
 }
 

@@ -336,17 +336,24 @@ func TestCustomerToken(t *testing.T) {
 			token  string
 			ref    string
 			status int
+			origin map[string]any
 		}{
-			{"for itself", strongToken, strongRef, http.StatusCreated},
-			{"the other customer for itself", averageToken, averageRef, http.StatusCreated},
-			{"for another customer", strongToken, averageRef, http.StatusForbidden},
-			{"for a customer without a token", strongToken, "someone-else", http.StatusForbidden},
-			{"without a ref", strongToken, "", http.StatusForbidden},
-			{"for a ref that differs in case", strongToken, strings.ToUpper(strongRef), http.StatusForbidden},
+			{"for itself", strongToken, strongRef, http.StatusCreated, nil},
+			{"through its own channel", strongToken, strongRef, http.StatusCreated, map[string]any{"kind": "own"}},
+			{"naming a partner", strongToken, strongRef, http.StatusForbidden, map[string]any{"kind": "partner", "partner": "shop-a", "partner_fee_rate": "0.5"}},
+			{"with a partner fee", strongToken, strongRef, http.StatusForbidden, map[string]any{"partner_fee_rate": "0.01"}},
+			{"the other customer for itself", averageToken, averageRef, http.StatusCreated, nil},
+			{"for another customer", strongToken, averageRef, http.StatusForbidden, nil},
+			{"for a customer without a token", strongToken, "someone-else", http.StatusForbidden, nil},
+			{"without a ref", strongToken, "", http.StatusForbidden, nil},
+			{"for a ref that differs in case", strongToken, strings.ToUpper(strongRef), http.StatusForbidden, nil},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				door := newOwnerDoor(nil)
 				app := map[string]any{"request_id": "a-1", "customer": map[string]any{"ref": tt.ref}, "amount": "1000"}
+				if tt.origin != nil {
+					app["origin"] = tt.origin
+				}
 				rec := serve(t, newServer(t, door), "POST", "/v1/applications", bearer(tt.token), "", app)
 				if tt.status == http.StatusForbidden {
 					wantError(t, rec, http.StatusForbidden, "forbidden")

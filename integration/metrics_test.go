@@ -47,6 +47,7 @@ func TestWorkerMetrics(t *testing.T) {
 		"DATABASE_URL":       dbURL,
 		codec.EnvKeys:        testenv.Codec(t).KeyRing().Format(),
 		metrics.EnvAddr:      freeAddr(t),
+		metrics.EnvPlansTTL:  "0s", // count afresh at each scrape
 	})
 
 	id := s.activePlan(ctx, 0.02, "12000", 12, "100000")

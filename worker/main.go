@@ -11,7 +11,9 @@
 // encrypts every payload sent to Temporal; required, see package codec;
 // `make run` passes its dev key ring), FENQI_METRICS_ADDR (where
 // Prometheus scrapes /metrics: the Temporal SDK's metrics and fenqi's;
-// default 127.0.0.1:9464; see package metrics).
+// default 127.0.0.1:9464; see package metrics), FENQI_METRICS_PLANS_TTL
+// (how long the count of plans by state is reused between scrapes;
+// default 30s).
 package main
 
 import (
@@ -74,7 +76,11 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		return err
 	}
 	defer func() { _ = m.Shutdown(context.Background()) }()
-	if err := m.WatchPlans(metrics.PlansByState(st.Pool())); err != nil {
+	ttl, err := metrics.PlansTTL()
+	if err != nil {
+		return err
+	}
+	if err := m.WatchPlans(metrics.Cached(metrics.PlansByState(st.Pool()), ttl)); err != nil {
 		return err
 	}
 	metricsAddr, err := m.Serve(ctx, envOr(metrics.EnvAddr, metrics.DefaultWorkerAddr))
