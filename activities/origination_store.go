@@ -16,7 +16,6 @@ import (
 
 	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/contact"
-	"github.com/fenqi/fenqi/pii"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -297,11 +296,14 @@ func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInpu
 		}
 	}
 	if err := a.answer(ctx, planID, in.RequestID, "choose_offer", "customer", map[string]any{"offer": in.Offer.No},
-		"completed", map[string]any{"agreement_sha256": in.Document.SHA256}); err != nil {
+		"completed", map[string]any{"agreement_version": in.Version}); err != nil {
 		return err
 	}
+	// The notice names the agreement's version, not its hash: the hash of a
+	// document built from public terms and the borrower's name would let
+	// anyone who reads the outbox test names.
 	return a.notify(ctx, planID, cust, fmt.Sprintf("agreement:%d", in.Version),
-		fmt.Sprintf("Your agreement is ready to sign until %s (document %s).", in.ExpireAt.UTC().Format("2006-01-02"), in.Document.SHA256[:12]), in.Calendar, in.At)
+		fmt.Sprintf("Your agreement is ready to sign until %s (version %d).", in.ExpireAt.UTC().Format("2006-01-02"), in.Version), in.Calendar, in.At)
 }
 
 // ActivateInput is the signed plan to activate.
@@ -540,9 +542,12 @@ func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, ki
 }
 
 // redactRequest is a request payload as the requests table keeps it: a
-// signature's name is masked (the agreement keeps it, sealed). payload is
-// a plan.SignRequest, or the map it decodes to when it came through a
-// RequestRecord.
+// signature keeps neither the signer's name (not even masked: that shows
+// the surname and the name's length) nor the document hash it quotes (the
+// agreement's text differs between borrowers by the name alone, so its
+// plain SHA-256 would give the name away); the agreement keeps both, the
+// name sealed and the hash keyed. payload is a plan.SignRequest, or the
+// map it decodes to when it came through a RequestRecord.
 func redactRequest(kind string, payload any) any {
 	if kind != "sign_agreement" || payload == nil {
 		return payload
@@ -551,8 +556,8 @@ func redactRequest(kind string, payload any) any {
 	if err := json.Unmarshal(mustJSON(payload), &m); err != nil || m == nil {
 		return payload
 	}
-	if name, ok := m["name"].(string); ok && name != "" {
-		m["name"] = pii.MaskName(name)
-	}
+	delete(m, "name")
+	delete(m, "document_hash")
+	m["signed_by"] = "customer"
 	return m
 }

@@ -130,6 +130,28 @@ func TestChecksCatchBreakage(t *testing.T) {
 		}, "key ring"},
 		{"a malformed operator token", func(s *stack) { s.compose.Services["api"].Environment["FENQI_OPERATOR_TOKENS"] = "alice:short" },
 			"tokens"},
+		{"a secret has a default again", func(s *stack) {
+			s.rawCompose = regexp.MustCompile(`\$\{FENQI_OPERATOR_TOKENS:\?[^}]*\}`).
+				ReplaceAll(s.rawCompose, []byte("$${FENQI_OPERATOR_TOKENS:-alice:dev-operator-token-alice}"))
+		}, "secret FENQI_OPERATOR_TOKENS has a default"},
+		{"one use of a password has a default", func(s *stack) {
+			s.rawCompose = regexp.MustCompile(`PASSWORD '\$\{FENQI_DB_PASSWORD:\?[^}]*\}'`).
+				ReplaceAll(s.rawCompose, []byte("PASSWORD '$${FENQI_DB_PASSWORD-fenqi-dev-password}'"))
+		}, "secret FENQI_DB_PASSWORD has a default"},
+		{"the codec token defaults to empty", func(s *stack) {
+			s.rawCompose = regexp.MustCompile(`\$\{FENQI_CODEC_TOKEN\?[^}]*\}`).ReplaceAll(s.rawCompose, []byte("$${FENQI_CODEC_TOKEN:-}"))
+		}, "secret FENQI_CODEC_TOKEN has a default"},
+		{"another secret gets a default", func(s *stack) {
+			s.rawCompose = bytes.Replace(s.rawCompose, []byte("${FENQI_WEBHOOK_TOKEN:-}"), []byte("${FENQI_WEBHOOK_TOKEN:-dev-webhook-token}"), 1)
+		}, "FENQI_WEBHOOK_TOKEN looks like a secret"},
+		{"the example env file lacks a secret", func(s *stack) { delete(s.devEnv, "TEMPORAL_DB_PASSWORD") },
+			"deploy/dev.env: no TEMPORAL_DB_PASSWORD"},
+		{"the example key ring is malformed", func(s *stack) { s.devEnv["FENQI_CODEC_KEYS"] = "dev1:short" },
+			"deploy/dev.env: FENQI_CODEC_KEYS"},
+		{"the example tokens are refused", func(s *stack) { s.devEnv["FENQI_CUSTOMER_TOKENS"] = "demo-strong-001:dev-short" },
+			"deploy/dev.env: tokens"},
+		{"the example file holds a real-looking secret", func(s *stack) { s.devEnv["FENQI_DB_PASSWORD"] = "Xq7LmP2vRt9sKw4n" },
+			"does not look like a published development value"},
 		{"the API listens on loopback", func(s *stack) { s.compose.Services["api"].Environment["FENQI_API_ADDR"] = "127.0.0.1:8080" },
 			"0.0.0.0"},
 		{"a database password drifts", func(s *stack) {
@@ -281,9 +303,10 @@ exit 0
 }
 
 // TestInterpolate pins the subset of Compose's variable syntax the
-// checks resolve (to the defaults: the environment of whoever runs the
-// tests does not count).
+// checks resolve, with the variables of an env file (the environment of
+// whoever runs the tests does not count).
 func TestInterpolate(t *testing.T) {
+	env := map[string]string{"SET": "v", "EMPTY": ""}
 	tests := []struct{ in, want, err string }{
 		{in: "plain", want: "plain"},
 		{in: "${A:-x}", want: "x"},
@@ -293,12 +316,21 @@ func TestInterpolate(t *testing.T) {
 		{in: "$A b", want: " b"},
 		{in: "a $$b $${c}", want: "a $b ${c}"},
 		{in: `n=$$((n + 1))`, want: "n=$((n + 1))"},
-		{in: "${A:?required}", err: "required"},
+		{in: "${SET:-x} ${SET} $SET", want: "v v v"},
+		{in: "${EMPTY:-x}", want: "x"},
+		{in: "${EMPTY-x}", want: ""},
+		{in: "${SET:?set SET (see docs)}", want: "v"},
+		{in: "${EMPTY?set EMPTY}", want: ""},
+		{in: "${A:?set A (see docs)}", err: "A is required and not set: set A (see docs)"},
+		{in: "${A?set A}", err: "A is required"},
+		{in: "${EMPTY:?set EMPTY}", err: "EMPTY is required"},
+		{in: "${A:+x}", err: "unsupported"},
+		{in: "${A B}", err: "unsupported"},
 		{in: "${A:-${B:-x}}", err: "unsupported"},
 		{in: "$((1))", err: "unsupported"},
 	}
 	for _, tt := range tests {
-		got, err := interpolate(tt.in)
+		got, err := interpolate(tt.in, env)
 		if tt.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("interpolate(%q) = %q, %v; want an error with %q", tt.in, got, err, tt.err)
@@ -307,6 +339,20 @@ func TestInterpolate(t *testing.T) {
 		}
 		if err != nil || got != tt.want {
 			t.Errorf("interpolate(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+// TestParseEnvFile pins the env file syntax the checks read: the part on
+// which Compose's reading cannot differ.
+func TestParseEnvFile(t *testing.T) {
+	got, err := parseEnvFile([]byte("# comment\n\nA=x:y=z\nB=\n  C = c \n"))
+	if err != nil || len(got) != 3 || got["A"] != "x:y=z" || got["B"] != "" || got["C"] != "c" {
+		t.Errorf("parseEnvFile = %q, %v", got, err)
+	}
+	for _, bad := range []string{"A", "A='x'", `A="x"`, "A=x # note", "A=1\nA=2", "1A=x", "export A=x"} {
+		if got, err := parseEnvFile([]byte(bad)); err == nil {
+			t.Errorf("parseEnvFile(%q) = %q, want an error", bad, got)
 		}
 	}
 }
@@ -506,11 +552,14 @@ func (p *portMapping) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// interpolate resolves Compose's ${VAR:-default}, ${VAR-default}, ${VAR},
-// $VAR and $$ to the defaults (unset variables are empty). What Compose
-// would refuse or this does not handle (nested defaults, ${VAR:?err}, a
-// lone $) is an error.
-func interpolate(s string) (string, error) {
+// varRef is one ${NAME<op><arg>}, ${NAME} or $NAME in the compose file: op
+// is "", ":-", "-", ":?" or "?".
+type varRef struct{ name, op, arg string }
+
+// expandVars rewrites each variable reference of s with resolve, and $$ to
+// $. What Compose would refuse or this does not handle (nested
+// interpolation, ${VAR:+x}, a lone $) is an error.
+func expandVars(s string, resolve func(varRef) (string, error)) (string, error) {
 	var out strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] != '$' {
@@ -518,10 +567,12 @@ func interpolate(s string) (string, error) {
 			continue
 		}
 		rest := s[i+1:]
+		var ref varRef
 		switch {
 		case strings.HasPrefix(rest, "$"):
 			out.WriteByte('$')
 			i++
+			continue
 		case strings.HasPrefix(rest, "{"):
 			end := strings.IndexByte(rest, '}')
 			if end < 0 {
@@ -531,34 +582,59 @@ func interpolate(s string) (string, error) {
 			if strings.Contains(expr, "$") || strings.Contains(expr, "{") {
 				return "", fmt.Errorf("unsupported nested interpolation at %q", excerpt(s, i))
 			}
-			name, def := expr, ""
-			if j := strings.IndexAny(expr, ":-?"); j >= 0 {
-				name, def = expr[:j], expr[j:]
-				switch {
-				case strings.HasPrefix(def, ":-"):
-					def = def[2:]
-				case strings.HasPrefix(def, "-"):
-					def = def[1:]
-				case strings.HasPrefix(def, ":?"), strings.HasPrefix(def, "?"):
-					return "", fmt.Errorf("%s is required (%q): give it a default", name, excerpt(s, i))
-				default:
+			ref.name = expr
+			if j := strings.IndexAny(expr, ":-?+"); j >= 0 {
+				ref.name = expr[:j]
+				for _, op := range []string{":-", "-", ":?", "?"} {
+					if strings.HasPrefix(expr[j:], op) {
+						ref.op, ref.arg = op, expr[j+len(op):]
+						break
+					}
+				}
+				if ref.op == "" {
 					return "", fmt.Errorf("unsupported interpolation %q", expr)
 				}
 			}
-			if !varName.MatchString(name) {
-				return "", fmt.Errorf("unsupported variable name %q", name)
+			if varName.FindString(ref.name) != ref.name {
+				return "", fmt.Errorf("unsupported variable name %q", ref.name)
 			}
-			out.WriteString(def)
 			i += 1 + end
 		default:
-			m := varName.FindString(rest)
-			if m == "" || !strings.HasPrefix(rest, m) {
+			ref.name = varName.FindString(rest)
+			if ref.name == "" {
 				return "", fmt.Errorf("unsupported $ at %q (write $$ for a literal $)", excerpt(s, i))
 			}
-			i += len(m)
+			i += len(ref.name)
 		}
+		v, err := resolve(ref)
+		if err != nil {
+			return "", err
+		}
+		out.WriteString(v)
 	}
 	return out.String(), nil
+}
+
+// interpolate resolves s as Compose would with the variables env (an env
+// file; the environment of whoever runs the tests does not count): a
+// variable unset or, for :- and :?, empty takes its default or is an error.
+func interpolate(s string, env map[string]string) (string, error) {
+	return expandVars(s, func(r varRef) (string, error) {
+		v, set := env[r.name]
+		switch r.op {
+		case ":-", "-":
+			if set && (v != "" || r.op == "-") {
+				return v, nil
+			}
+			return r.arg, nil
+		case ":?", "?":
+			if set && (v != "" || r.op == "?") {
+				return v, nil
+			}
+			return "", fmt.Errorf("%s is required and not set: %s", r.name, r.arg)
+		}
+		return v, nil
+	})
 }
 
 // excerpt is s from i, cut short for an error message.
@@ -574,7 +650,7 @@ var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*`)
 // interpolateNode interpolates every scalar value in place (mapping keys
 // and aliases are left alone: an anchor is interpolated where it is
 // defined).
-func interpolateNode(n *yaml.Node) error {
+func interpolateNode(n *yaml.Node, env map[string]string) error {
 	var errs []error
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
@@ -588,7 +664,7 @@ func interpolateNode(n *yaml.Node) error {
 				walk(n.Content[i])
 			}
 		case yaml.ScalarNode:
-			v, err := interpolate(n.Value)
+			v, err := interpolate(n.Value, env)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("line %d: %w", n.Line, err))
 			}
@@ -599,12 +675,12 @@ func interpolateNode(n *yaml.Node) error {
 	return errors.Join(errs...)
 }
 
-func parseCompose(b []byte) (*composeFile, error) {
+func parseCompose(b []byte, env map[string]string) (*composeFile, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		return nil, err
 	}
-	if err := interpolateNode(&doc); err != nil {
+	if err := interpolateNode(&doc, env); err != nil {
 		return nil, err
 	}
 	// Re-encode and decode strictly, so that a misspelt key (depend_on,
@@ -620,6 +696,72 @@ func parseCompose(b []byte) (*composeFile, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// composeVarRefs returns every variable reference in the compose file's
+// values (not its comments), unresolved.
+func composeVarRefs(b []byte) ([]varRef, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return nil, err
+	}
+	var refs []varRef
+	var errs []error
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c)
+			}
+		case yaml.MappingNode:
+			for i := 1; i < len(n.Content); i += 2 {
+				walk(n.Content[i])
+			}
+		case yaml.ScalarNode:
+			_, err := expandVars(n.Value, func(r varRef) (string, error) {
+				refs = append(refs, r)
+				return "", nil
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("line %d: %w", n.Line, err))
+			}
+		}
+	}
+	walk(&doc)
+	return refs, errors.Join(errs...)
+}
+
+// ---- the example env file ----
+
+// devEnvFile holds published development values for every variable the
+// compose file requires: `docker compose --env-file deploy/dev.env up`.
+const devEnvFile = "deploy/dev.env"
+
+// parseEnvFile reads KEY=value lines, # comments and blank lines. Quotes,
+// inline comments and `export` (which Compose reads in its own ways) are
+// refused, so that this reading and Compose's agree.
+func parseEnvFile(b []byte) (map[string]string, error) {
+	env := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case !ok || varName.FindString(k) != k:
+			return nil, fmt.Errorf("line %d: want NAME=value", i+1)
+		case strings.ContainsAny(v, `"'`) || strings.Contains(v, " #"):
+			return nil, fmt.Errorf("line %d: %s: no quotes or inline comments", i+1, k)
+		}
+		if _, dup := env[k]; dup {
+			return nil, fmt.Errorf("line %d: %s set twice", i+1, k)
+		}
+		env[k] = v
+	}
+	return env, nil
 }
 
 // ---- the Dockerfile ----
@@ -739,20 +881,30 @@ func (d *dockerfile) binaries() map[string]string {
 // ---- the checks ----
 
 type stack struct {
-	root    string
-	compose *composeFile
-	docker  *dockerfile
-	goMod   string // the go directive of go.mod
+	root       string
+	rawCompose []byte            // docker-compose.yml as written
+	devEnv     map[string]string // deploy/dev.env
+	compose    *composeFile      // interpolated with devEnv
+	docker     *dockerfile
+	goMod      string // the go directive of go.mod
 }
 
 func loadStack(root string) (*stack, error) {
-	b, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(devEnvFile)))
 	if err != nil {
 		return nil, err
 	}
-	c, err := parseCompose(b)
+	devEnv, err := parseEnvFile(b)
 	if err != nil {
-		return nil, fmt.Errorf("docker-compose.yml: %w", err)
+		return nil, fmt.Errorf("%s: %w", devEnvFile, err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseCompose(raw, devEnv)
+	if err != nil {
+		return nil, fmt.Errorf("docker-compose.yml with %s: %w", devEnvFile, err)
 	}
 	b, err = os.ReadFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
@@ -770,7 +922,7 @@ func loadStack(root string) (*stack, error) {
 	if m == nil {
 		return nil, errors.New("go.mod: no go directive")
 	}
-	return &stack{root: root, compose: c, docker: d, goMod: string(m[1])}, nil
+	return &stack{root: root, rawCompose: raw, devEnv: devEnv, compose: c, docker: d, goMod: string(m[1])}, nil
 }
 
 // check returns every problem found, each naming the service or file.
@@ -780,6 +932,7 @@ func (s *stack) check() []string {
 	s.checkImages(&p)
 	s.checkPorts(&p)
 	s.checkEnvironment(&p)
+	s.checkSecrets(&p)
 	s.checkStartOrder(&p)
 	s.checkTemporalSetup(&p)
 	s.checkDockerfile(&p)
@@ -1041,6 +1194,91 @@ func (s *stack) checkEnvironment(p *problems) {
 	origins := strings.Split(s.svc("codec-server").Environment["FENQI_CODEC_CORS_ORIGINS"], ",")
 	if !slices.Contains(origins, uiOrigin) {
 		p.add("codec-server: FENQI_CODEC_CORS_ORIGINS %q does not allow the Web UI at %s", origins, uiOrigin)
+	}
+}
+
+// The secrets. The compose file gives them no default (${VAR:?message}),
+// so that Compose refuses to start without them rather than fall back to
+// a published value; deploy/dev.env gives published dev values. mayBeEmpty
+// ones may be set empty (${VAR?message}): the codec token stays empty
+// while the Web UI decodes through the codec server.
+var secretVars = []struct {
+	name       string
+	mayBeEmpty bool
+}{
+	{"POSTGRES_PASSWORD", false},
+	{"FENQI_DB_PASSWORD", false},
+	{"TEMPORAL_DB_PASSWORD", false},
+	{"FENQI_CODEC_KEYS", false},
+	{"FENQI_CODEC_TOKEN", true},
+	{"FENQI_OPERATOR_TOKENS", false},
+	{"FENQI_CUSTOMER_TOKENS", false},
+}
+
+// secretLike matches the name of a variable that holds a credential: one
+// not in secretVars may default to empty, never to a value.
+var secretLike = regexp.MustCompile(`PASSWORD|PASSWD|PWD|TOKEN|SECRET|KEYS?$|CREDENTIAL`)
+
+func (s *stack) checkSecrets(p *problems) {
+	refs, err := composeVarRefs(s.rawCompose)
+	if err != nil {
+		p.add("docker-compose.yml: %v", err)
+	}
+	secret := map[string]bool{}
+	for _, sv := range secretVars {
+		secret[sv.name] = sv.mayBeEmpty
+	}
+	referenced := map[string]bool{}
+	for _, r := range refs {
+		mayBeEmpty, isSecret := secret[r.name]
+		switch {
+		case isSecret:
+			referenced[r.name] = true
+			if r.op != ":?" && (r.op != "?" || !mayBeEmpty) {
+				want := "${" + r.name + ":?set " + r.name + " (see docs/deployment.md)}"
+				if mayBeEmpty {
+					want += " or ${" + r.name + "?...}"
+				}
+				p.add("docker-compose.yml: secret %s has a default (${%s%s%s}): want %s, so that Compose refuses to start without it",
+					r.name, r.name, r.op, r.arg, want)
+			}
+		case secretLike.MatchString(r.name) && (r.op == ":-" || r.op == "-") && r.arg != "":
+			p.add("docker-compose.yml: %s looks like a secret and defaults to %q: give it no default (add it to secretVars) or an empty one",
+				r.name, r.arg)
+		}
+	}
+
+	// The example env file: every secret, with values the binaries'
+	// parsers accept, recognisably for development.
+	env := s.devEnv
+	for _, sv := range secretVars {
+		if !referenced[sv.name] {
+			p.add("docker-compose.yml: secret %s is never used (renamed? update secretVars)", sv.name)
+		}
+		v, ok := env[sv.name]
+		switch {
+		case !ok:
+			p.add("%s: no %s: `docker compose --env-file %s up` would refuse to start", devEnvFile, sv.name, devEnvFile)
+		case v == "" && !sv.mayBeEmpty:
+			p.add("%s: %s is empty", devEnvFile, sv.name)
+		case v != "" && !strings.Contains(v, "dev"):
+			p.add("%s: %s=%q does not look like a published development value (say \"dev\" in it): real secrets do not belong in the repository",
+				devEnvFile, sv.name, v)
+		}
+		if strings.HasSuffix(sv.name, "_PASSWORD") && !regexp.MustCompile(`^[A-Za-z0-9_-]*$`).MatchString(v) {
+			p.add("%s: %s: use letters, digits, - and _ (it goes into SQL and a URL)", devEnvFile, sv.name)
+		}
+	}
+	for _, r := range refs {
+		if _, ok := env[r.name]; !ok && (r.op == ":?" || r.op == "?") {
+			p.add("%s: no %s, which docker-compose.yml requires", devEnvFile, r.name)
+		}
+	}
+	if _, err := codec.ParseKeyRing(env["FENQI_CODEC_KEYS"]); err != nil {
+		p.add("%s: FENQI_CODEC_KEYS: not a key ring the binaries accept: %v", devEnvFile, err)
+	}
+	if _, err := api.NewTokens(env["FENQI_OPERATOR_TOKENS"], env["FENQI_CUSTOMER_TOKENS"]); err != nil {
+		p.add("%s: tokens the API refuses: %v", devEnvFile, err)
 	}
 }
 

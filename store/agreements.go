@@ -24,7 +24,10 @@ const (
 )
 
 // Agreement is a rendered agreement of a plan, archived with the SHA-256 of
-// its text. Document and hash never change once stored.
+// its text. Document and hash never change once stored. The database keeps
+// the text sealed and only a keyed hash of the SHA-256 (see
+// agreementHash): the plain SHA-256 of a text that differs between
+// borrowers by the name alone would reveal the name.
 type Agreement struct {
 	// ID is assigned by the database.
 	ID uuid.UUID
@@ -34,7 +37,8 @@ type Agreement struct {
 	// OfferID is the offer the agreement renders (zero: none).
 	OfferID uuid.UUID
 	// Document is the full text; SHA256 its lower-case hex SHA-256 (of the
-	// UTF-8 bytes), computed by SaveAgreement.
+	// UTF-8 bytes), computed by SaveAgreement and, on read, from the opened
+	// text (checked against the stored keyed hash).
 	Document string
 	SHA256   string
 	// Status is pending, signed, expired or superseded.
@@ -57,7 +61,7 @@ type Signature struct {
 	// Consent must be true: the customer read and accepted the terms.
 	Consent bool
 	// SignedHash is the document hash the signer saw; it must equal the
-	// agreement's SHA256.
+	// agreement's SHA256 (stored, like it, as a keyed hash).
 	SignedHash string
 	// SignedAt is when it was signed (default: now).
 	SignedAt time.Time
@@ -65,8 +69,8 @@ type Signature struct {
 	Meta json.RawMessage
 }
 
-// DocumentHash returns the lower-case hex SHA-256 of an agreement text, as
-// stored in agreements.sha256.
+// DocumentHash returns the lower-case hex SHA-256 of an agreement text,
+// the Agreement's SHA256 (agreements.sha256 stores a keyed hash of it).
 func DocumentHash(document string) string {
 	sum := sha256.Sum256([]byte(document))
 	return hex.EncodeToString(sum[:])
@@ -75,29 +79,72 @@ func DocumentHash(document string) string {
 const agreementColumns = `id, plan_id, version, offer_id, document, sha256, status, expires_at, signed_at,
 	signature_kind, signer_name, paper_reference, consent, signed_hash, signature_meta, created_at`
 
-// scanAgreement scans an agreement row and opens its sealed text and
-// signer name.
+// storedAgreement is how an agreement row keeps its hash.
+type storedAgreement struct {
+	// hash is agreements.sha256: keyed ("hmac:v1:..."), or a plain
+	// SHA-256 written before migration 009.
+	hash string
+	// sealed: the document is stored sealed.
+	sealed bool
+}
+
+// legacy reports whether the row still keeps a plain SHA-256 of a sealed
+// text (RehashAgreements and SignAgreement replace it by a keyed hash).
+func (r storedAgreement) legacy() bool { return r.sealed && !isKeyedHash(r.hash) }
+
+// scanAgreement scans an agreement row, opens its sealed text and signer
+// name, and checks the stored hashes against the text.
 func (s *Store) scanAgreement(row pgx.Row) (Agreement, error) {
+	a, _, err := s.scanStoredAgreement(row)
+	return a, err
+}
+
+// scanStoredAgreement is scanAgreement, also returning how the row keeps
+// its hash.
+func (s *Store) scanStoredAgreement(row pgx.Row) (Agreement, storedAgreement, error) {
 	var (
-		a   Agreement
-		sig Signature
+		a          Agreement
+		sig        Signature
+		st         storedAgreement
+		signedHash string
 	)
-	err := row.Scan(&a.ID, &a.PlanID, &a.Version, uid(&a.OfferID), &a.Document, &a.SHA256, &a.Status,
+	err := row.Scan(&a.ID, &a.PlanID, &a.Version, uid(&a.OfferID), &a.Document, &st.hash, &a.Status,
 		tim(&a.ExpiresAt), tim(&sig.SignedAt), str(&sig.Kind), str(&sig.SignerName), str(&sig.PaperReference),
-		&sig.Consent, str(&sig.SignedHash), &sig.Meta, &a.CreatedAt)
+		&sig.Consent, str(&signedHash), &sig.Meta, &a.CreatedAt)
 	if err != nil {
-		return Agreement{}, err
+		return Agreement{}, storedAgreement{}, err
 	}
+	fail := func(err error) (Agreement, storedAgreement, error) {
+		return Agreement{}, storedAgreement{}, fmt.Errorf("agreement plan %s v%d: %w", a.PlanID, a.Version, err)
+	}
+	st.sealed = isSealed(a.Document)
 	if a.Document, err = s.open("agreements.document", a.Document); err != nil {
-		return Agreement{}, fmt.Errorf("agreement plan %s v%d: %w", a.PlanID, a.Version, err)
+		return fail(err)
 	}
 	if sig.SignerName, err = s.open("agreements.signer_name", sig.SignerName); err != nil {
-		return Agreement{}, fmt.Errorf("agreement plan %s v%d: %w", a.PlanID, a.Version, err)
+		return fail(err)
+	}
+	// The database keeps a keyed hash: the plain SHA-256 is that of the
+	// opened text, provided the stored hash is its hash.
+	a.SHA256 = DocumentHash(a.Document)
+	if ok, err := s.hashMatches(st.hash, a.SHA256); err != nil {
+		return fail(err)
+	} else if !ok {
+		return fail(errors.New("the stored hash is not that of the document"))
+	}
+	if signedHash != "" {
+		// agreements_signed_check keeps signed_hash = sha256.
+		if ok, err := s.hashMatches(signedHash, a.SHA256); err != nil {
+			return fail(err)
+		} else if !ok {
+			return fail(errors.New("the stored signed hash is not that of the document"))
+		}
+		sig.SignedHash = a.SHA256
 	}
 	if !sig.SignedAt.IsZero() {
 		a.Signature = &sig
 	}
-	return a, nil
+	return a, st, nil
 }
 
 // SaveAgreement archives an agreement keyed by (PlanID, Version) with the
@@ -115,27 +162,36 @@ func (s *Store) SaveAgreement(ctx context.Context, a Agreement) (Agreement, erro
 	}
 	hash := DocumentHash(a.Document)
 	if a.SHA256 != "" && a.SHA256 != hash {
-		return fail(fmt.Errorf("%w: given hash %s, document hashes to %s", ErrHashMismatch, a.SHA256, hash))
+		// (The document's hash is not shown: errors end up in logs.)
+		return fail(fmt.Errorf("%w: given hash %s is not that of the document", ErrHashMismatch, a.SHA256))
 	}
 	a.SHA256 = hash
-	// The text names the borrower: it is stored sealed, its hash (of the
-	// plaintext) in the clear.
+	// The text names the borrower: it is stored sealed, with a keyed hash
+	// of its SHA-256 (the plain SHA-256 would let a reader of the database
+	// find the name by hashing candidate texts).
 	sealed, err := s.seal("agreements.document", a.Document)
+	if err != nil {
+		return fail(err)
+	}
+	keyed, err := s.agreementHash(hash)
 	if err != nil {
 		return fail(err)
 	}
 	var out Agreement
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		out, err = s.scanAgreement(tx.QueryRow(ctx, `INSERT INTO agreements (plan_id, version, offer_id, document, sha256,
+		var (
+			err error
+			st  storedAgreement
+		)
+		out, st, err = s.scanStoredAgreement(tx.QueryRow(ctx, `INSERT INTO agreements (plan_id, version, offer_id, document, sha256,
 				expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (plan_id, version) DO NOTHING
 			RETURNING `+agreementColumns,
-			a.PlanID, a.Version, nullUUID(a.OfferID), sealed, a.SHA256, nullTime(a.ExpiresAt)))
+			a.PlanID, a.Version, nullUUID(a.OfferID), sealed, keyed, nullTime(a.ExpiresAt)))
 		if err == nil {
 			return audit(ctx, tx, out.PlanID, uuid.Nil, ActorSystem, "agreement.saved", map[string]any{
-				"version": out.Version, "sha256": out.SHA256, "offer_id": nullUUID(out.OfferID)})
+				"version": out.Version, "sha256": st.hash, "offer_id": nullUUID(out.OfferID)})
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return classify(err)
@@ -188,13 +244,14 @@ func (s *Store) SignAgreement(ctx context.Context, planID uuid.UUID, version int
 	}
 	var out Agreement
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := s.scanAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+		cur, st, err := s.scanStoredAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
 			WHERE plan_id = $1 AND version = $2 FOR UPDATE`, planID, version))
 		if err != nil {
 			return classify(err)
 		}
 		if sig.SignedHash != cur.SHA256 {
-			return fmt.Errorf("%w: signature quotes %q, agreement hash is %s", ErrHashMismatch, sig.SignedHash, cur.SHA256)
+			// (The agreement's hash is not shown: errors end up in logs.)
+			return fmt.Errorf("%w: signature quotes %q, not the agreement's hash", ErrHashMismatch, sig.SignedHash)
 		}
 		if cur.Signature != nil {
 			out = cur
@@ -217,16 +274,26 @@ func (s *Store) SignAgreement(ctx context.Context, planID uuid.UUID, version int
 		if !cur.ExpiresAt.IsZero() && signedAt.After(cur.ExpiresAt) {
 			return stateChanged("agreement expired at %s", cur.ExpiresAt.Format(time.RFC3339))
 		}
+		// The signature quotes the hash checked above; signed_hash keeps
+		// it as sha256 does (agreements_signed_check: signed_hash = sha256).
+		// A plain SHA-256 of a sealed text (before migration 009) is
+		// replaced by its keyed hash on the way.
+		stored := st.hash
+		if st.legacy() {
+			if stored, err = s.agreementHash(cur.SHA256); err != nil {
+				return err
+			}
+		}
 		if out, err = s.scanAgreement(tx.QueryRow(ctx, `UPDATE agreements SET status = 'signed', signed_at = $3,
-				signature_kind = $4, signer_name = $5, paper_reference = $6, consent = $7, signed_hash = $8,
-				signature_meta = $9
+				signature_kind = $4, signer_name = $5, paper_reference = $6, consent = $7, sha256 = $8,
+				signed_hash = $8, signature_meta = $9
 			WHERE plan_id = $1 AND version = $2 RETURNING `+agreementColumns,
 			planID, version, instant(signedAt), sig.Kind, signer, nullString(sig.PaperReference), sig.Consent,
-			sig.SignedHash, []byte(sig.Meta))); err != nil {
+			stored, []byte(sig.Meta))); err != nil {
 			return classify(err)
 		}
 		return audit(ctx, tx, planID, uuid.Nil, ActorSystem, "agreement.signed", map[string]any{
-			"version": version, "sha256": out.SHA256, "kind": sig.Kind, "paper_reference": sig.PaperReference})
+			"version": version, "sha256": stored, "kind": sig.Kind, "paper_reference": sig.PaperReference})
 	})
 	if err != nil {
 		return fail(err)
@@ -279,4 +346,57 @@ func (s *Store) GetAgreement(ctx context.Context, planID uuid.UUID, version int)
 		return Agreement{}, fmt.Errorf("get agreement plan %s v%d: %w", planID, version, classify(err))
 	}
 	return a, nil
+}
+
+// RehashAgreements replaces, in every agreement whose text is sealed, a
+// plain SHA-256 written before migration 009 (in sha256 and signed_hash)
+// by its keyed hash with the active key, after checking it against the
+// opened text. It returns the number of agreements rehashed; running it
+// again is a no-op. (Audit entries written before migration 009 keep the
+// plain hash they recorded: audit_log is append-only.)
+func (s *Store) RehashAgreements(ctx context.Context) (int, error) {
+	type key struct {
+		plan    uuid.UUID
+		version int
+	}
+	rows, err := s.pool.Query(ctx, `SELECT plan_id, version FROM agreements
+		WHERE sha256 ~ '^[0-9a-f]{64}$' ORDER BY plan_id, version`)
+	if err != nil {
+		return 0, fmt.Errorf("rehash agreements: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (key, error) {
+		var k key
+		return k, r.Scan(&k.plan, &k.version)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rehash agreements: %w", err)
+	}
+	n := 0
+	for _, k := range keys {
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			cur, st, err := s.scanStoredAgreement(tx.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+				WHERE plan_id = $1 AND version = $2 FOR UPDATE`, k.plan, k.version))
+			if err != nil || !st.legacy() {
+				// A plaintext text keeps its plain hash: the text itself
+				// is in the clear (and the database checks the hash).
+				return classify(err)
+			}
+			keyed, err := s.agreementHash(cur.SHA256)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE agreements SET sha256 = $3,
+					signed_hash = CASE WHEN signed_hash IS NULL THEN NULL ELSE $3 END
+				WHERE plan_id = $1 AND version = $2`, k.plan, k.version, keyed); err != nil {
+				return classify(err)
+			}
+			n++
+			return audit(ctx, tx, k.plan, uuid.Nil, ActorSystem, "agreement.rehashed", map[string]any{
+				"version": k.version, "sha256": keyed})
+		})
+		if err != nil {
+			return n, fmt.Errorf("rehash agreement plan %s v%d: %w", k.plan, k.version, err)
+		}
+	}
+	return n, nil
 }

@@ -278,7 +278,8 @@ func TestPlaintextRowsStillRead(t *testing.T) {
 }
 
 // The agreement's text (it names the borrower) and the signer's name are
-// sealed; the hash is of the plaintext.
+// sealed; the store returns the SHA-256 of the plaintext, the row keeps
+// only a keyed hash of it (see TestAgreementHashIsKeyed).
 func TestAgreementIsSealed(t *testing.T) {
 	ctx := context.Background()
 	ring, _ := ringOf(t, "k1")
@@ -311,10 +312,13 @@ func TestAgreementIsSealed(t *testing.T) {
 	if err := s.Pool().QueryRow(ctx, `SELECT a::text FROM agreements a WHERE plan_id = $1`, f.plan.ID).Scan(&row); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{person.Name, person.IDNumber, "Borrower"} {
+	for _, v := range []string{person.Name, person.IDNumber, "Borrower", DocumentHash(doc)} {
 		if strings.Contains(row, v) {
 			t.Errorf("the agreements row holds %q in plaintext: %s", v, row)
 		}
+	}
+	if !strings.Contains(row, "hmac:v1:k1:") {
+		t.Errorf("the agreements row holds no keyed hash: %s", row)
 	}
 	got, err := s.GetAgreement(ctx, f.plan.ID, 1)
 	if err != nil || got.Document != doc || got.Signature == nil || got.Signature.SignerName != person.Name {

@@ -4,9 +4,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -67,6 +69,8 @@ func WithKeyRing(ring codec.KeyRing) Option {
 type sealer struct {
 	active string
 	aeads  map[string]cipher.AEAD
+	// macs are the agreement-hash keys (see agreementHash), by key id.
+	macs map[string][]byte
 }
 
 // newSealer derives the column keys of ring's keys.
@@ -75,8 +79,13 @@ func newSealer(ring codec.KeyRing) (*sealer, error) {
 	if len(keys) == 0 {
 		return nil, ErrNoKeys
 	}
-	s := &sealer{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys))}
+	s := &sealer{active: keys[0].ID, aeads: make(map[string]cipher.AEAD, len(keys)), macs: make(map[string][]byte, len(keys))}
 	for _, k := range keys {
+		mac, err := hkdf.Key(sha256.New, k.Secret, nil, agreementHashInfo, 32)
+		if err != nil {
+			return nil, fmt.Errorf("store: derive the agreement-hash key of %q: %w", k.ID, err)
+		}
+		s.macs[k.ID] = mac
 		sub, err := hkdf.Key(sha256.New, k.Secret, nil, "fenqi/store/pii/v1", 32)
 		if err != nil {
 			return nil, fmt.Errorf("store: derive the column key of %q: %w", k.ID, err)
@@ -175,4 +184,80 @@ func (s *Store) fresh(v string) bool {
 		return true // nothing to reseal with
 	}
 	return sealedKeyID(v) == k.active
+}
+
+// Agreement hashes at rest. An agreement's text is built from a published
+// template, non-secret terms and the borrower's name, so its plain SHA-256
+// would let anyone who reads the database find the name by hashing
+// candidate texts. agreements.sha256 and agreements.signed_hash therefore
+// hold a keyed hash of it (migration 009):
+//
+//	hmac:v1:<key id>:<hex(HMAC-SHA256(k, lower-case hex SHA-256 of the text))>
+//
+// where k is derived (HKDF-SHA256, info "fenqi/store/agreement-hash/v1")
+// from a key of the ring: the active key hashes, every key of the ring
+// verifies. A 64-hex-digit value is a plain SHA-256 written before
+// migration 009; it still reads, and RehashAgreements replaces it.
+
+// agreementHashInfo is the HKDF info of the agreement-hash keys.
+const agreementHashInfo = "fenqi/store/agreement-hash/v1"
+
+// agreementHashPrefix prefixes every keyed agreement hash.
+const agreementHashPrefix = "hmac:v1:"
+
+var (
+	// keyedHashRE recognises a keyed agreement hash (migration 009 checks
+	// the same shape in agreements_sha256_check).
+	keyedHashRE = regexp.MustCompile(`^hmac:v1:[A-Za-z0-9._-]{1,64}:[0-9a-f]{64}$`)
+	// plainHashRE recognises a plain SHA-256 (lower-case hex).
+	plainHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+// isKeyedHash reports whether a stored agreement hash is keyed.
+func isKeyedHash(v string) bool { return keyedHashRE.MatchString(v) }
+
+// keyedHash is the keyed form of plain (a lower-case hex SHA-256) under
+// key id.
+func (k *sealer) keyedHash(id, plain string) (string, error) {
+	key, ok := k.macs[id]
+	if !ok {
+		return "", fmt.Errorf("%w: key %q is not in the key ring (keep retired keys in the ring while data hashed with them is kept)", ErrNoKeys, id)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(plain))
+	return agreementHashPrefix + id + ":" + hex.EncodeToString(m.Sum(nil)), nil
+}
+
+// agreementHash is the keyed hash, with the active key, of plain (the
+// lower-case hex SHA-256 of an agreement text), as agreements.sha256
+// stores it.
+func (s *Store) agreementHash(plain string) (string, error) {
+	k, err := s.keys()
+	if err != nil {
+		return "", fmt.Errorf("hash agreement: %w", err)
+	}
+	return k.keyedHash(k.active, plain)
+}
+
+// hashMatches reports whether stored (a value of agreements.sha256 or
+// signed_hash: keyed with any key of the ring, or a plain SHA-256 written
+// before migration 009) is the hash of plain. The comparison takes
+// constant time.
+func (s *Store) hashMatches(stored, plain string) (bool, error) {
+	switch {
+	case plainHashRE.MatchString(stored):
+		return hmac.Equal([]byte(stored), []byte(plain)), nil
+	case isKeyedHash(stored):
+		k, err := s.keys()
+		if err != nil {
+			return false, fmt.Errorf("verify agreement hash: %w", err)
+		}
+		id := strings.SplitN(stored, ":", 4)[2]
+		want, err := k.keyedHash(id, plain)
+		if err != nil {
+			return false, fmt.Errorf("verify agreement hash: %w", err)
+		}
+		return hmac.Equal([]byte(stored), []byte(want)), nil
+	}
+	return false, nil
 }

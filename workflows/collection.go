@@ -237,6 +237,11 @@ func (w *planWorkflow) collectionStatus(ctx workflow.Context) plan.CollectionSta
 	switch {
 	case w.State == plan.StateWrittenOff:
 		st.Next = plan.CollectionNext{Action: string(collection.WaitClosed), Reason: c.Next.Reason}
+	case w.State != plan.StateActive:
+		// Paid off (or otherwise ended) while the ladder ran: collection is
+		// over (the activity that closed the plan ended it in the store).
+		st.Collecting, st.Stage = false, "M0"
+		st.Next = plan.CollectionNext{Action: string(collection.WaitCurrent), Reason: fmt.Sprintf("the plan is %s", w.State)}
 	case !w.collecting():
 		st.Next = plan.CollectionNext{Action: string(collection.WaitCurrent), Reason: "nothing is overdue"}
 	case c.Next.IsRound() && c.Next.Stage != "":
