@@ -13,7 +13,8 @@
 // Prometheus scrapes /metrics: the Temporal SDK's metrics and fenqi's;
 // default 127.0.0.1:9464; see package metrics), FENQI_METRICS_PLANS_TTL
 // (how long the count of plans by state is reused between scrapes;
-// default 30s).
+// default 30s), FENQI_DEPLOYMENT_NAME and FENQI_BUILD_ID (both, for
+// Temporal worker versioning; see docs/upgrades.md).
 package main
 
 import (
@@ -113,6 +114,10 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		acts.Policy = &p
 		logger.Info("credit policy loaded", "file", path, "policy", p.Name)
 	}
+	deployment, err := deploymentOptions()
+	if err != nil {
+		return err
+	}
 	// The outbox dispatcher delivers the customer contacts the activities
 	// queue (to FENQI_WEBHOOK_URL when set, else to the log).
 	router, err := channels.FromEnv(st)
@@ -128,7 +133,10 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}()
 
 	queue := envOr("FENQI_TASK_QUEUE", workflows.TaskQueue)
-	w := worker.New(c, queue, worker.Options{})
+	w := worker.New(c, queue, worker.Options{DeploymentOptions: deployment})
+	if deployment.UseVersioning {
+		logger.Info("worker versioning on", "deployment", deployment.Version.DeploymentName, "build_id", deployment.Version.BuildID)
+	}
 	workflows.Register(w, acts)
 	logger.Info("worker started", "temporal", addr, "task_queue", queue, "codec_keys", cdc.KeyRing().IDs())
 	runErr := w.Run(worker.InterruptCh())
