@@ -66,6 +66,7 @@ import (
 
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
+	"github.com/fenqi/fenqi/web"
 )
 
 // Door is what the API needs of the front door.
@@ -167,6 +168,7 @@ func New(door Door, log *slog.Logger, opts ...Option) *Server {
 	}))
 	s.route("POST /v1/plans/{id}/complaints/{complaint}/resolve", operatorsOnly, s.resolve)
 	s.routeCollection()
+	s.routeWeb()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -179,7 +181,7 @@ func New(door Door, log *slog.Logger, opts ...Option) *Server {
 // serve answers a request (ServeHTTP, in metrics.go, records and logs
 // it). Every request but to /healthz is authenticated first.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" {
+	if r.URL.Path == "/healthz" || web.IsPath(r.URL.Path) { // the web page checks its own cookie (web.go)
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -218,7 +218,8 @@ func run() error {
 	env = append(env, tokenEnv...)
 	tokenNote := "from FENQI_OPERATOR_TOKENS / FENQI_CUSTOMER_TOKENS"
 	if tokenPath != "" {
-		tokenNote = fmt.Sprintf("operator %s: curl -H \"Authorization: Bearer $(cat %s)\" ...", devstack.DevOperator, tokenPath)
+		tokenNote = fmt.Sprintf("operator %s: curl -H \"Authorization: Bearer $(cat %s)\" ...\n  customer page     http://127.0.0.1:%d/app (sign in with a token from %s)",
+			devstack.DevOperator, tokenPath, cfg.apiPort, filepath.Join(cfg.home, devstack.CustomerTokenFile))
 	}
 	sup := devstack.NewSupervisor(logDir, env)
 	// The worker and the API each serve /metrics on a port of their own.

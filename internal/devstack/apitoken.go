@@ -18,6 +18,14 @@ const APITokenFile = "api-token"
 // DevOperator is the operator name of `make run`'s API token.
 const DevOperator = "dev-operator"
 
+// CustomerTokenFile is where `make run` keeps the customer tokens of the
+// example customers (examples/customers), one "ref:token" a line, for the
+// customer web page.
+const CustomerTokenFile = "api-customer-tokens"
+
+// ExampleCustomers are the refs of the example customers.
+var ExampleCustomers = []string{"demo-strong-001", "demo-average-002", "demo-risky-003"}
+
 // APITokens is the API's access for `make run` and the environment that
 // gives it to the API. Tokens set in the environment (FENQI_OPERATOR_TOKENS
 // or FENQI_CUSTOMER_TOKENS) are used as they are and the API inherits them
@@ -53,5 +61,45 @@ func APITokens(home string) (env []string, path string, err error) {
 	if len(token) < 16 || strings.ContainsAny(token, ":, \t") {
 		return nil, "", fmt.Errorf("the API token in %s is malformed: delete the file to get a new one", path)
 	}
-	return []string{"FENQI_OPERATOR_TOKENS=" + DevOperator + ":" + token}, path, nil
+	customers, err := customerTokens(filepath.Join(home, CustomerTokenFile))
+	if err != nil {
+		return nil, "", err
+	}
+	return []string{"FENQI_OPERATOR_TOKENS=" + DevOperator + ":" + token, "FENQI_CUSTOMER_TOKENS=" + customers}, path, nil
+}
+
+// customerTokens reads (or makes, on the first run) the example customers'
+// tokens in path and returns them as FENQI_CUSTOMER_TOKENS has them.
+func customerTokens(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		var lines []string
+		for _, ref := range ExampleCustomers {
+			secret := make([]byte, 24)
+			if _, err := rand.Read(secret); err != nil {
+				return "", fmt.Errorf("generate a customer token: %w", err)
+			}
+			lines = append(lines, ref+":"+hex.EncodeToString(secret))
+		}
+		b = []byte(strings.Join(lines, "\n") + "\n")
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			return "", fmt.Errorf("write the customer tokens %s: %w", path, err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return "", fmt.Errorf("write the customer tokens %s: %w", path, err)
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("read the customer tokens %s: %w", path, err)
+	}
+	var entries []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			entries = append(entries, line)
+		}
+	}
+	if len(entries) == 0 {
+		return "", fmt.Errorf("the customer tokens in %s are empty: delete the file to get new ones", path)
+	}
+	return strings.Join(entries, ","), nil
 }
