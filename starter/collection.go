@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -255,43 +256,55 @@ func runPromise(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // decisionFlags are the flags of an operator's decision.
 var decisionFlags = map[string]string{"decision": "--decision", "operator": "--operator", "reason": "--reason"}
 
-func runRefer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("refer")
-	decision := fs.String("decision", "", "refer (for legal action), hold (raise it again later) or negotiate")
+// decision is what every operator decision command reads: the plan, the
+// decision, who decides and why, the request id and --json.
+type decision struct {
+	plan, decision, operator, reason, requestID string
+	asJSON                                      bool
+}
+
+// parseDecision parses the flags of operator decision command name, whose
+// --decision takes the values help lists; ok is false with the exit code
+// when the flags are wrong.
+func parseDecision(name, help string, args []string, stdout, stderr io.Writer) (d decision, fs *flag.FlagSet, code int, ok bool) {
+	fs = newFlagSet(name)
+	dec := fs.String("decision", "", help)
 	operator := fs.String("operator", os.Getenv("USER"), "who decides")
 	reason := fs.String("reason", "", "why")
 	rid := requestIDFlag(fs)
 	asJSON := fs.Bool("json", false, "print the plan's reply as JSON")
 	id, err := planFlags(fs, args)
 	if err != nil {
-		return parseFailure(stdout, stderr, fs, err)
+		return decision{}, fs, parseFailure(stdout, stderr, fs, err), false
 	}
-	req := plan.ReferralRequest{RequestID: requestID(*rid), Decision: collection.Decision(*decision), Operator: *operator, Reason: *reason}
+	return decision{plan: id, decision: *dec, operator: *operator, reason: *reason, requestID: requestID(*rid), asJSON: *asJSON}, fs, 0, true
+}
+
+func runRefer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	d, fs, code, ok := parseDecision("refer", "refer (for legal action), hold (raise it again later) or negotiate", args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	req := plan.ReferralRequest{RequestID: d.requestID, Decision: collection.Decision(d.decision), Operator: d.operator, Reason: d.reason}
 	if err := req.Validate(); err != nil {
 		return usageFailure(stderr, fs, "%s", problem(err, "", decisionFlags))
 	}
-	return sendOne(ctx, "refer", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) { return d.Refer(ctx, id, req) },
+	return sendOne(ctx, "refer", stdout, stderr, d.asJSON, func(door *frontdoor.Door) (plan.Reply, error) { return door.Refer(ctx, d.plan, req) },
 		func(w io.Writer, reply plan.Reply) {
 			fmt.Fprintf(w, "legal referral: %s, decided by %s: the plan is %s\nrequest %s\n", req.Decision, req.Operator, reply.State, req.RequestID)
 		})
 }
 
 func runWriteOff(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("writeoff")
-	decision := fs.String("decision", "", "approve (write the plan off) or decline (keep collecting)")
-	operator := fs.String("operator", os.Getenv("USER"), "who decides")
-	reason := fs.String("reason", "", "why")
-	rid := requestIDFlag(fs)
-	asJSON := fs.Bool("json", false, "print the plan's reply as JSON")
-	id, err := planFlags(fs, args)
-	if err != nil {
-		return parseFailure(stdout, stderr, fs, err)
+	d, fs, code, ok := parseDecision("writeoff", "approve (write the plan off) or decline (keep collecting)", args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	req := plan.WriteOffRequest{RequestID: requestID(*rid), Decision: collection.WriteOffDecision(*decision), Operator: *operator, Reason: *reason}
+	req := plan.WriteOffRequest{RequestID: d.requestID, Decision: collection.WriteOffDecision(d.decision), Operator: d.operator, Reason: d.reason}
 	if err := req.Validate(); err != nil {
 		return usageFailure(stderr, fs, "%s", problem(err, "", decisionFlags))
 	}
-	return sendOne(ctx, "writeoff", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) { return d.WriteOff(ctx, id, req) },
+	return sendOne(ctx, "writeoff", stdout, stderr, d.asJSON, func(door *frontdoor.Door) (plan.Reply, error) { return door.WriteOff(ctx, d.plan, req) },
 		func(w io.Writer, reply plan.Reply) {
 			if req.Decision == collection.ApproveWriteOff {
 				fmt.Fprintf(w, "write-off approved by %s: the plan is %s\n", req.Operator, reply.State)
