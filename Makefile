@@ -36,9 +36,10 @@ $(WFCHECK): tools/go.mod tools/go.sum
 	@mkdir -p $(BIN)
 	cd tools && go build -o ../$(WFCHECK) go.temporal.io/sdk/contrib/tools/workflowcheck
 
-## test: unit tests with -race and the integration tests (throwaway PostgreSQL and Temporal)
+## test: unit tests with -race, the integration tests (throwaway PostgreSQL and Temporal) and the browser tests (headless Chromium; screenshots in .fenqi/test-artifacts)
 test: $(TEMPORAL)
-	go test -race -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+	@mkdir -p $(CURDIR)/.fenqi/test-artifacts
+	go test -race -count=1 -timeout $(GO_TEST_TIMEOUT) -artifacts -outputdir $(CURDIR)/.fenqi/test-artifacts ./...
 
 ## test-unit: only the tests that need no server
 test-unit:

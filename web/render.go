@@ -31,6 +31,9 @@ type page struct {
 	Unlisted bool
 	Plan     *planView
 	Request  *requestView
+	Apply    *applyView
+	// CanApply: the page offers the application form.
+	CanApply bool
 
 	h       *Handler
 	session string
@@ -68,7 +71,7 @@ func (p *page) OtherLang() string {
 }
 
 func (h *Handler) newPage(r *http.Request, lang, name, titleKey string) *page {
-	p := &page{Name: name, Lang: lang, Path: r.URL.Path, h: h}
+	p := &page{Name: name, Lang: lang, Path: r.URL.Path, h: h, CanApply: h.applier != nil}
 	p.Title = p.T(titleKey)
 	if s, ok := sessionFrom(r.Context()); ok {
 		c := s.Customer
@@ -79,7 +82,7 @@ func (h *Handler) newPage(r *http.Request, lang, name, titleKey string) *page {
 
 // parsePages parses each page's template with the layout.
 func parsePages() map[string]*template.Template {
-	names := []string{"login", "list", "plan", "request", "error"}
+	names := []string{"login", "list", "plan", "request", "error", "apply"}
 	out := make(map[string]*template.Template, len(names))
 	for _, n := range names {
 		out[n] = template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))

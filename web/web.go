@@ -3,7 +3,8 @@
 // signs in with their API token; the page lists their plans with a
 // progress bar, shows a plan's schedule, what is overdue by component and
 // the agreement, and lets them act with plain HTML forms: choose an offer
-// and sign during origination; cancel, restructure, a payment holiday or
+// and sign during origination (after applying with a form prefilled
+// from their last application); cancel, restructure, a payment holiday or
 // early repayment (quoted, then confirmed) and a complaint on an active
 // plan.
 //
@@ -20,6 +21,7 @@
 //
 //	GET  /app/login, POST /app/login, POST /app/logout
 //	GET  /app                                 the customer's plans
+//	GET  /app/apply, POST /app/apply          a new application
 //	GET  /app/plans/{id}                      one plan (?r=<request id>: its answer)
 //	GET  /app/plans/{id}/agreement.txt        the agreement, to download
 //	POST /app/plans/{id}/{action}             choose, sign, cancel, restructure,
@@ -99,8 +101,10 @@ type Route struct {
 type Handler struct {
 	door   Door
 	lister PlanLister
-	auth   Authenticate
-	log    *slog.Logger
+	// applier is nil when the door cannot start plans: no form.
+	applier Applier
+	auth    Authenticate
+	log     *slog.Logger
 	// secret keys the CSRF tokens; new on every start, so that a form
 	// rendered before a restart is refused (the customer reloads it).
 	secret []byte
@@ -117,6 +121,9 @@ func New(door Door, auth Authenticate, log *slog.Logger) *Handler {
 	h := &Handler{door: door, auth: auth, log: log, secret: make([]byte, 32)}
 	if l, ok := door.(PlanLister); ok {
 		h.lister = l
+	}
+	if a, ok := door.(Applier); ok {
+		h.applier = a
 	}
 	if _, err := rand.Read(h.secret); err != nil {
 		panic("web: no randomness for the CSRF key: " + err.Error())
@@ -146,6 +153,8 @@ func (h *Handler) Routes() []Route {
 		{"POST /app/logout", h.logout},
 		{"GET /app", h.signedIn(h.listPage)},
 		{"GET /app/{$}", h.signedIn(h.listPage)},
+		{"GET /app/apply", h.signedIn(h.applyPage)},
+		{"POST /app/apply", h.signedIn(h.apply)},
 		{"GET /app/plans", h.signedIn(h.openPlan)},
 		{"GET /app/plans/{id}", h.signedIn(h.ownPlan(h.planPage))},
 		{"GET /app/plans/{id}/agreement.txt", h.signedIn(h.ownPlan(h.agreementText))},

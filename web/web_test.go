@@ -69,6 +69,10 @@ type fakeDoor struct {
 	reply func(method string, r plan.Request) plan.Reply
 	// err, when set, is every request's answer.
 	err error
+	// profiles are the customers' last applications, by ref;
+	// applications those received.
+	profiles     map[string]plan.Customer
+	applications []plan.Application
 }
 
 type call struct {
@@ -158,6 +162,31 @@ func (d *fakeDoor) Prepay(_ context.Context, id string, r plan.PrepayRequest) (p
 }
 func (d *fakeDoor) Complain(_ context.Context, id string, r plan.ComplaintRequest) (plan.Reply, error) {
 	return d.send("Complain", id, r)
+}
+
+func (d *fakeDoor) Apply(_ context.Context, app plan.Application) (frontdoor.Applied, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return frontdoor.Applied{}, d.err
+	}
+	if err := app.Validate(); err != nil {
+		return frontdoor.Applied{}, err
+	}
+	d.applications = append(d.applications, app)
+	id := plan.IDFromRequest(app.RequestID).String()
+	if _, ok := d.plans[id]; !ok {
+		d.plans[id] = &plan.Status{PlanID: id, State: plan.StateOffered, CustomerID: plan.CustomerIDFromRef(app.Customer.Ref).String()}
+	}
+	return frontdoor.Applied{PlanID: id, State: plan.StateOffered}, nil
+}
+
+func (d *fakeDoor) CustomerProfile(_ context.Context, ref string) (plan.Customer, error) {
+	c, ok := d.profiles[ref]
+	if !ok {
+		return plan.Customer{}, fmt.Errorf("profile of %s: %w", ref, frontdoor.ErrNoProfile)
+	}
+	return c, nil
 }
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
@@ -751,4 +780,98 @@ func TestUnknownPageAndAction(t *testing.T) {
 	if p := c.get("/app/static/app.css"); p.status != http.StatusOK || !strings.Contains(p.body, "progress") {
 		t.Errorf("stylesheet: %d", p.status)
 	}
+}
+
+// TestApply: the customer applies with the form, prefilled from their last
+// application; bad input is named in plain words and nothing is sent; a
+// second submission of the same form reaches the same plan.
+func TestApply(t *testing.T) {
+	door := newFakeDoor()
+	door.profiles = map[string]plan.Customer{"alice": {
+		Ref: "alice", Name: "李四", Age: 41, Occupation: "Teacher", MonthlyIncome: dec("18000"), MonthlyDebtPayments: dec("1200"),
+		Assets: dec("300000"), Liabilities: dec("50000"), MonthlySpend: dec("6000"), Phone: "+86 139 0000 0002",
+		PreferredChannel: plan.ChannelEmail, CreditHistory: plan.CreditHistory{OnTimePayments: 40, LatePayments: 1},
+		TimeZone: "Asia/Shanghai", PushID: "push-a",
+	}}
+	c := newClient(t, newWeb(door))
+	c.login(aliceToken)
+	list := c.get("/app")
+	wantIn(t, "the list", list.body, `href="/app/apply"`)
+
+	p := c.get("/app/apply")
+	wantStatus(t, "the form", p, http.StatusOK)
+	wantIn(t, "the prefilled form", p.body, `value="李四"`, `value="41"`, `value="18000.00"`, `<option value="email" selected>`)
+	form := url.Values{}
+	for _, name := range []string{"csrf", "request_id", "name", "age", "occupation", "phone", "monthly_income",
+		"monthly_debt_payments", "assets", "liabilities", "monthly_spend"} {
+		form.Set(name, field(t, p.body, "apply-form", name))
+	}
+	form.Set("preferred_channel", "email")
+	form.Set("terms", "12")
+
+	for _, tt := range []struct {
+		name, field, value string
+		status             int
+		want               []string
+	}{
+		{"no amount", "amount", "", http.StatusBadRequest, []string{"金额（元）", "must be greater than 0"}},
+		{"amount not a number", "amount", "lots", http.StatusBadRequest, []string{"金额（元） 应为数字"}},
+		{"a negative amount", "amount", "-5", http.StatusBadRequest, []string{"金额（元）"}},
+		{"too young", "age", "16", http.StatusBadRequest, []string{"年龄", "between 18 and 100"}},
+		{"no consent", "consent", "", http.StatusBadRequest, []string{"我同意", "请勾选同意"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			f.Set("amount", "8000")
+			f.Set("consent", "on")
+			if tt.value == "" {
+				f.Del(tt.field)
+			} else {
+				f.Set(tt.field, tt.value)
+			}
+			n := len(door.applications)
+			r := c.post("/app/apply", f)
+			wantStatus(t, tt.name, r, tt.status)
+			wantIn(t, tt.name, r.body, tt.want...)
+			// What was typed is kept.
+			wantIn(t, tt.name, r.body, `value="李四"`)
+			if len(door.applications) != n {
+				t.Error("an application was sent")
+			}
+		})
+	}
+
+	form.Set("amount", "8,000")
+	form.Set("consent", "on")
+	r := c.post("/app/apply", form)
+	wantStatus(t, "apply", r, http.StatusSeeOther)
+	if len(door.applications) != 1 {
+		t.Fatalf("%d applications sent, want 1", len(door.applications))
+	}
+	app := door.applications[0]
+	if app.Customer.Ref != "alice" || !app.Amount.Equal(dec("8000")) || app.Terms != 12 || app.Origin.Kind != "own" ||
+		app.Customer.CreditHistory.OnTimePayments != 40 || app.Customer.PushID != "push-a" || app.Customer.Age != 41 {
+		t.Errorf("the application sent: %+v", app)
+	}
+	id := plan.IDFromRequest(app.RequestID).String()
+	if r.location != "/app/plans/"+id {
+		t.Errorf("redirect to %q, want the plan %s", r.location, id)
+	}
+	// The same form again: the same plan.
+	again := c.post("/app/apply", form)
+	if again.location != r.location {
+		t.Errorf("a second submission went to %q, want %q", again.location, r.location)
+	}
+
+	// Another customer's form cannot be replayed by alice: the CSRF token
+	// is the session's.
+	bob := newClient(t, newWeb(door))
+	bob.login(bobToken)
+	bp := bob.get("/app/apply")
+	wantIn(t, "a customer who never applied", bp.body, `id="apply-form"`, `name="name" value="" id="apply-name"`)
+	form.Set("csrf", field(t, bp.body, "apply-form", "csrf"))
+	wantStatus(t, "another session's CSRF token", c.post("/app/apply", form), http.StatusForbidden)
 }
