@@ -51,6 +51,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,6 +62,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -457,22 +459,33 @@ func setRequestID[R plan.Request](req R, key string) R {
 }
 
 // decode reads one JSON object into v, refusing unknown fields, trailing
-// data and bodies over MaxBodyBytes.
+// data, bodies over MaxBodyBytes, empty bodies and bodies that are not
+// UTF-8 (which JSON decoding would turn into U+FFFD unnoticed).
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
+		return false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "bad_json", "cannot read the body: "+err.Error())
+		return false
+	case len(bytes.TrimSpace(raw)) == 0:
+		writeError(w, http.StatusBadRequest, "bad_json", "the body is empty: send one JSON object")
+		return false
+	case !utf8.Valid(raw):
+		writeError(w, http.StatusBadRequest, "bad_json", "the body is not valid UTF-8")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
 		err = errors.New("the body must hold exactly one JSON object")
 	}
 	if err == nil {
 		return true
-	}
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes))
-		return false
 	}
 	writeError(w, http.StatusBadRequest, "bad_json", "invalid JSON body: "+strings.TrimPrefix(err.Error(), "json: "))
 	return false

@@ -236,6 +236,8 @@ func ValidateRequestID(id string) error {
 		return invalid("request_id", "is longer than %d characters", maxRequestIDLen)
 	case !utf8.ValidString(id):
 		return invalid("request_id", "is not valid UTF-8")
+	case strings.ContainsRune(id, 0):
+		return invalid("request_id", "must not contain a NUL character")
 	}
 	return nil
 }
@@ -248,6 +250,10 @@ func validateText(field, s string, required bool) error {
 		return invalid(field, "is longer than %d characters", maxTextLen)
 	case !utf8.ValidString(s):
 		return invalid(field, "is not valid UTF-8")
+	case strings.ContainsRune(s, 0):
+		// PostgreSQL refuses NUL in text: the plan would retry storing
+		// it for ever.
+		return invalid(field, "must not contain a NUL character")
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -102,6 +103,9 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return usageFailure(stderr, fs, "--customer: %v", err)
 	}
+	if *amount == "" {
+		return usageFailure(stderr, fs, "--amount: an amount is required")
+	}
 	amt, err := decimal.NewFromString(*amount)
 	if err != nil {
 		return usageFailure(stderr, fs, "--amount: must be a number, got %q", *amount)
@@ -148,6 +152,10 @@ func loadCustomer(path string) (plan.Customer, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return plan.Customer{}, err
+	}
+	if !utf8.Valid(b) {
+		// JSON decoding would turn the bytes into U+FFFD unnoticed.
+		return plan.Customer{}, fmt.Errorf("%s is not valid UTF-8", path)
 	}
 	var cust plan.Customer
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -274,6 +282,13 @@ func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if (*name == "") == (*paperRef == "") {
 		return usageFailure(stderr, fs, "--name or --paper-ref: give exactly one")
 	}
+	req := plan.SignRequest{RequestID: requestID(*rid), Name: *name, Consent: *name != "", PaperRef: *paperRef}
+	// The request's shape, but for the hash read from the plan below.
+	probe := req
+	probe.DocumentHash = strings.Repeat("0", 64)
+	if err := probe.Validate(); err != nil {
+		return usageFailure(stderr, fs, "%s", problem(err, "", map[string]string{"name": "--name", "paper_ref": "--paper-ref"}))
+	}
 	return sendReply(ctx, "sign", stdout, stderr, *asJSON, func(d *frontdoor.Door) (plan.Reply, error) {
 		st, err := d.Status(ctx, id)
 		if err != nil {
@@ -282,7 +297,7 @@ func runSign(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if st.AgreementHash == "" {
 			return plan.Reply{}, &frontdoor.RejectedError{Reason: fmt.Sprintf("plan %s is %s and has no agreement to sign", id, st.State)}
 		}
-		req := plan.SignRequest{RequestID: requestID(*rid), DocumentHash: st.AgreementHash, Name: *name, Consent: *name != "", PaperRef: *paperRef}
+		req.DocumentHash = st.AgreementHash
 		return d.Sign(ctx, id, req)
 	})
 }
