@@ -7,7 +7,7 @@ TEMPORAL  := $(BIN)/temporal
 WFCHECK   := $(BIN)/workflowcheck
 GO_TEST_TIMEOUT ?= 15m
 
-.PHONY: run preflight build test test-unit lint bench fuzz clean tools record-histories
+.PHONY: run preflight build test test-unit test-faults lint bench fuzz clean tools record-histories
 
 ## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker, the API and the codec server (:8081)
 run: preflight build
@@ -40,6 +40,10 @@ $(WFCHECK): tools/go.mod tools/go.sum
 test: $(TEMPORAL)
 	@mkdir -p $(CURDIR)/.fenqi/test-artifacts
 	go test -race -count=1 -timeout $(GO_TEST_TIMEOUT) -artifacts -outputdir $(CURDIR)/.fenqi/test-artifacts ./...
+
+## test-faults: only the fault tests (100 plans; worker SIGKILLs, PostgreSQL restarts, every message twice; about 2 min; FENQI_FAULTS_SEED=N replays a run). `make test` runs them too
+test-faults: $(TEMPORAL)
+	go test -race -count=1 -run '^TestFaults' -timeout 10m -v ./integration/
 
 ## test-unit: only the tests that need no server
 test-unit:

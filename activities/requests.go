@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,6 +108,13 @@ func (a *Activities) QuoteChange(ctx context.Context, in QuoteInput) (plan.Quote
 	if err != nil {
 		return plan.Quote{}, err
 	}
+	// A quote already made and recorded under this request id is the
+	// answer: a worker that died after recording it, before the plan
+	// took it, leaves the plan to ask again at a later time, and a new
+	// quote would contradict the record (and be refused by it).
+	if q, ok, err := a.recordedQuote(ctx, planID, in.PlanID, req); err != nil || ok {
+		return q, err
+	}
 	rules := a.policy().Requests
 	asOf := clock.LocalDate(in.At, in.Calendar.loc())
 	// The quote carries the late charges as of today.
@@ -148,6 +156,26 @@ func (a *Activities) QuoteChange(ctx context.Context, in QuoteInput) (plan.Quote
 	}
 	slog.InfoContext(ctx, "change quoted", "plan_id", planID, "kind", q.Kind, "quote_id", q.ID, "eligible", q.Eligible, "refusal", q.Refusal)
 	return q, nil
+}
+
+// recordedQuote returns the quote recorded as the answer to req, if one
+// is.
+func (a *Activities) recordedQuote(ctx context.Context, planID uuid.UUID, planRef string, req plan.ChangeRequest) (plan.Quote, bool, error) {
+	r, err := a.Store.GetRequest(ctx, planID, req.ID())
+	if errors.Is(err, store.ErrNotFound) {
+		return plan.Quote{}, false, nil
+	}
+	if err != nil {
+		return plan.Quote{}, false, classify(fmt.Errorf("look up request %s of plan %s: %w", req.ID(), planID, err))
+	}
+	if !store.FinalRequestStatus(r.Status) || len(r.Result) == 0 {
+		return plan.Quote{}, false, nil
+	}
+	var q plan.Quote
+	if err := json.Unmarshal(r.Result, &q); err != nil || q.ID != QuoteID(planRef, req.ID()) || q.Kind != req.Kind() {
+		return plan.Quote{}, false, nil
+	}
+	return q, true, nil
 }
 
 // actorOf is who sent a request: an operator's waiver, else the customer.
