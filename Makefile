@@ -7,7 +7,7 @@ TEMPORAL  := $(BIN)/temporal
 WFCHECK   := $(BIN)/workflowcheck
 GO_TEST_TIMEOUT ?= 15m
 
-.PHONY: run preflight build test test-unit test-faults lint bench fuzz clean tools record-histories
+.PHONY: run preflight build test test-unit test-faults lint bench bench-scale fuzz clean tools record-histories
 
 ## run: build everything and start PostgreSQL, Temporal (UI on :8233), the worker, the API and the codec server (:8081)
 run: preflight build
@@ -61,10 +61,14 @@ record-histories: $(TEMPORAL)
 	FENQI_RECORD_HISTORIES=1 go test -count=1 -run . ./api/ ./integration/
 	@ls -1 workflows/testdata/histories
 
-## bench: the Go benchmarks; BenchmarkPlanCost runs 12- and 360-instalment plans on a real server (about 5 min) and reports actions and history events
-bench:
-	go test -run '^$$' -bench . -benchmem -benchtime 1x ./integration/
+## bench: the Go benchmarks, then `starter bench` on throwaway servers: throughput against a baseline, cancel-quote latency, cost of a 12- and a 360-instalment plan, worker memory with 1,000 plans (docs/benchmarks.md; about 10 min)
+bench: build
 	go test -run '^$$' -bench . -benchmem $$(go list ./... | grep -v /integration)
+	$(BIN)/starter bench --local --n 100 --latency-plans 50 --scale 1000
+
+## bench-scale: the worker's memory with 10,000 active plans waiting on timers (about 15 min)
+bench-scale: build
+	$(BIN)/starter bench --local --skip-throughput --skip-latency --skip-cost --scale 10000 --concurrency 16
 
 ## fuzz: each fuzz target of the calculator for FUZZTIME (default 20s)
 FUZZTIME ?= 20s

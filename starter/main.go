@@ -65,6 +65,7 @@ var commands = []command{
 	{name: "writeoff", summary: "operator: decide a write-off: PLAN --decision approve|decline --operator NAME --reason TEXT", run: runWriteOff},
 	{name: "grace", summary: "operator: grant a hardship grace (no contact, no late charge): PLAN --until YYYY-MM-DD --operator NAME --reason TEXT", run: runGrace},
 	{name: "arrears-plan", summary: "split the arrears over the next instalments: PLAN --instalments K (--quote | --confirm QUOTE_ID)", run: runArrearsPlan},
+	{name: "bench", summary: benchSummary, run: runBench},
 	{name: "demo", summary: "run 4 plans on a compressed calendar and watch them live: [--day-seconds S] [--timeout D]", run: runDemo},
 }
 

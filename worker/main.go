@@ -14,7 +14,10 @@
 // default 127.0.0.1:9464; see package metrics), FENQI_METRICS_PLANS_TTL
 // (how long the count of plans by state is reused between scrapes;
 // default 30s), FENQI_DEPLOYMENT_NAME and FENQI_BUILD_ID (both, for
-// Temporal worker versioning; see docs/upgrades.md).
+// Temporal worker versioning; see docs/upgrades.md),
+// FENQI_WORKFLOW_CACHE_SIZE (how many plans the worker keeps in memory
+// between their tasks; default 1000, see docs/benchmarks.md: a plan that
+// is not kept replays its history on its next task).
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -118,6 +122,15 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// A plan waits a month between due dates: keeping every plan's
+	// workflow in memory (the SDK's default, 10,000) costs 180-290 KB
+	// each; a plan evicted replays its history (at most about 1,000 events
+	// a run) on its next task.
+	cacheSize, err := strconv.Atoi(envOr("FENQI_WORKFLOW_CACHE_SIZE", "1000"))
+	if err != nil || cacheSize < 1 {
+		return fmt.Errorf("FENQI_WORKFLOW_CACHE_SIZE=%q: want a number of workflows from 1", os.Getenv("FENQI_WORKFLOW_CACHE_SIZE"))
+	}
+	worker.SetStickyWorkflowCacheSize(cacheSize)
 	// The outbox dispatcher delivers the customer contacts the activities
 	// queue (to FENQI_WEBHOOK_URL when set, else to the log).
 	router, err := channels.FromEnv(st)
@@ -133,7 +146,14 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}()
 
 	queue := envOr("FENQI_TASK_QUEUE", workflows.TaskQueue)
-	w := worker.New(c, queue, worker.Options{DeploymentOptions: deployment})
+	w := worker.New(c, queue, worker.Options{
+		DeploymentOptions: deployment,
+		// Pollers that scale with the load: a fixed pair of workflow-task
+		// pollers parked on the sticky queue left new plans' first tasks
+		// waiting about 2 s on the dev server (docs/benchmarks.md).
+		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+	})
 	if deployment.UseVersioning {
 		logger.Info("worker versioning on", "deployment", deployment.Version.DeploymentName, "build_id", deployment.Version.BuildID)
 	}
