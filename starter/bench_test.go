@@ -236,8 +236,10 @@ func TestBenchEndToEnd(t *testing.T) {
 	if s := r.Scale; s.Plans != 12 || s.ActiveInDB != 12 || s.Started < 6 || s.RSSMB <= 0 || s.PeakRSSMB < s.RSSMB || s.IdleRSSMB <= 0 || s.ProjectedRSSMB <= 0 {
 		t.Errorf("scale %+v", s)
 	}
-	if len(r.Checks) != 7 {
-		t.Errorf("%d checks, want 7: %+v", len(r.Checks), r.Checks)
+	// 7 targets, of which the memory at 10,000 plans is not judged
+	// on 12.
+	if len(r.Checks) != 6 {
+		t.Errorf("%d checks, want 6: %+v", len(r.Checks), r.Checks)
 	}
 	// What the report says is in PostgreSQL: 12 active plans, the cost
 	// plan closed.
