@@ -16,7 +16,7 @@
 // default 30s), FENQI_DEPLOYMENT_NAME and FENQI_BUILD_ID (both, for
 // Temporal worker versioning; see docs/upgrades.md),
 // FENQI_WORKFLOW_CACHE_SIZE (how many plans the worker keeps in memory
-// between their tasks; default 1000, see docs/benchmarks.md: a plan that
+// between their tasks; default 500, see docs/benchmarks.md: a plan that
 // is not kept replays its history on its next task).
 package main
 
@@ -126,7 +126,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	// workflow in memory (the SDK's default, 10,000) costs 180-290 KB
 	// each; a plan evicted replays its history (at most about 1,000 events
 	// a run) on its next task.
-	cacheSize, err := strconv.Atoi(envOr("FENQI_WORKFLOW_CACHE_SIZE", "1000"))
+	cacheSize, err := strconv.Atoi(envOr("FENQI_WORKFLOW_CACHE_SIZE", "500"))
 	if err != nil || cacheSize < 1 {
 		return fmt.Errorf("FENQI_WORKFLOW_CACHE_SIZE=%q: want a number of workflows from 1", os.Getenv("FENQI_WORKFLOW_CACHE_SIZE"))
 	}
