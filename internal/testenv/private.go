@@ -42,7 +42,7 @@ func PrivatePostgres(t testing.TB, db string) *Cluster {
 		t.Fatalf("record owner of %s: %v", dir, err)
 	}
 	_ = os.Chmod(dir, 0o755)
-	c := &Cluster{opts: devstack.PostgresOptions{Dir: dir, NoFsync: true, Database: db}}
+	c := &Cluster{opts: devstack.PostgresOptions{Dir: dir, NoFsync: false, Database: db}}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
