@@ -158,9 +158,6 @@ func TestBenchHelp(t *testing.T) {
 // plan, tiny, against the test servers, with the test's own worker (an
 // already running worker: this process), and checks the JSON report.
 func TestBenchEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a real bench run on the test servers")
-	}
 	st, url := testsystem.StoreAndURL(t)
 	queue, _ := testsystem.Worker(t, activities.New(st))
 	tm := testenv.Temporal(t)
