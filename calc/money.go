@@ -2,6 +2,7 @@ package calc
 
 import (
 	"math/big"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -18,6 +19,25 @@ func RoundMoney(d decimal.Decimal) decimal.Decimal {
 // FormatMoney formats d with exactly two decimals, rounding half-up.
 func FormatMoney(d decimal.Decimal) string {
 	return d.StringFixed(MoneyPlaces)
+}
+
+// GroupMoney formats d with two decimals and thousands separators, as
+// people read amounts: 12,345.67.
+func GroupMoney(d decimal.Decimal) string {
+	s := FormatMoney(d)
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return sign + b.String() + "." + frac
 }
 
 // isCents reports whether d has no more than two significant decimals.

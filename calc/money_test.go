@@ -73,3 +73,14 @@ func TestRoundAndFormatMoney(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupMoney(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"0", "0.00"}, {"5.5", "5.50"}, {"999.99", "999.99"}, {"1000", "1,000.00"},
+		{"12345.678", "12,345.68"}, {"1234567.8", "1,234,567.80"}, {"-1234.5", "-1,234.50"},
+	} {
+		if got := GroupMoney(decimal.RequireFromString(tt.in)); got != tt.want {
+			t.Errorf("GroupMoney(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
 )
@@ -262,21 +263,5 @@ func printProgress(w io.Writer, st plan.Status) {
 	fmt.Fprintln(w, strings.Join(parts, "; "))
 }
 
-// groupMoney writes an amount with 2 decimals and thousands separators:
-// 12,345.67.
-func groupMoney(d decimal.Decimal) string {
-	s := d.StringFixed(2)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return sign + b.String() + "." + frac
-}
+// groupMoney formats an amount as people read it (calc.GroupMoney).
+func groupMoney(d decimal.Decimal) string { return calc.GroupMoney(d) }

@@ -6,10 +6,10 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/plan"
 )
@@ -160,21 +160,5 @@ func fieldLabel(lang, field string) string {
 	return field
 }
 
-// money writes an amount with 2 decimals and thousands separators, as the
-// CLI does: 12,345.67.
-func money(d decimal.Decimal) string {
-	s := d.StringFixed(2)
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "." + frac
-}
+// money formats an amount as people read it (calc.GroupMoney).
+func money(d decimal.Decimal) string { return calc.GroupMoney(d) }
