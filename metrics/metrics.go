@@ -24,6 +24,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,6 +48,11 @@ import (
 // EnvAddr names the variable with the address the worker and the API
 // serve /metrics on.
 const EnvAddr = "FENQI_METRICS_ADDR"
+
+// EnvPprof, set to 1, adds Go's profiles (/debug/pprof/) beside /metrics,
+// for measuring where a process spends its time. Off by default: a
+// profile shows internals to whoever reaches the port.
+const EnvPprof = "FENQI_PPROF"
 
 // Default addresses of /metrics (loopback: expose them deliberately).
 const (
@@ -356,6 +363,12 @@ func (m *Metrics) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	if os.Getenv(EnvPprof) == "1" {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -15,12 +15,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/client"
 
-	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/frontdoor"
 	"github.com/fenqi/fenqi/internal/bench"
 	"github.com/fenqi/fenqi/internal/devstack"
+	"github.com/fenqi/fenqi/internal/temporalclient"
 	"github.com/fenqi/fenqi/store"
 )
 
@@ -218,6 +217,9 @@ func benchmark(ctx context.Context, f benchFlags, bar *bench.Progress, log *slog
 
 	setup := bench.Setup{CPUs: runtime.NumCPU(), Concurrency: f.cfg.Concurrency, Rounds: f.cfg.Rounds, Baseline: f.cfg.Baseline, Temporal: srv.TemporalAddress, Local: srv.Local}
 	env := bench.Env{Client: srv.Client, Store: st, Log: log, Progress: bar}
+	if env.BaselineClient, err = srv.Dial(ctx); err != nil {
+		return bench.Report{}, err
+	}
 	if f.workerPID > 0 {
 		setup.TaskQueue = f.taskQueue
 		if setup.TaskQueue == "" {
@@ -301,27 +303,15 @@ var benchServers = func(ctx context.Context, local bool, log *slog.Logger) (*ben
 	if local {
 		return bench.StartLocal(ctx, log)
 	}
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		addr = "127.0.0.1:7233"
-	}
-	ns := os.Getenv("TEMPORAL_NAMESPACE")
-	cdc, err := codec.FromEnvOrDevKeys()
+	c, cdc, err := dialTemporal(ctx, "is `make run` running? or use --local")
 	if err != nil {
 		return nil, err
-	}
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: addr, Namespace: ns, Logger: quietLogger{},
-		DataConverter: codec.DataConverter(cdc), FailureConverter: codec.FailureConverter(cdc),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach Temporal at %s (is `make run` running? or use --local): %w", addr, err)
 	}
 	dbURL := os.Getenv("DATABASE_URL")
 	if dbURL == "" {
 		dbURL = defaultDatabaseURL
 	}
-	s := &bench.Servers{Client: c, TemporalAddress: addr, Namespace: ns, DatabaseURL: dbURL, Ring: cdc.KeyRing()}
+	s := &bench.Servers{Client: c, TemporalAddress: temporalclient.Address(), Namespace: temporalclient.Namespace(), DatabaseURL: dbURL, Ring: cdc.KeyRing()}
 	s.OnClose(c.Close)
 	if err := s.NewDir(); err != nil {
 		s.Close()

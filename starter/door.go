@@ -15,6 +15,7 @@ import (
 
 	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/frontdoor"
+	"github.com/fenqi/fenqi/internal/temporalclient"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -25,25 +26,30 @@ import (
 // of `make run`) and returns the front door with opts; tests point it at
 // their own server.
 var dialDoor = func(ctx context.Context, opts ...frontdoor.Option) (*frontdoor.Door, func(), error) {
-	addr := os.Getenv("TEMPORAL_ADDRESS")
-	if addr == "" {
-		addr = "127.0.0.1:7233"
+	c, _, err := dialTemporal(ctx, "is `make run` running?")
+	if err != nil {
+		return nil, nil, err
 	}
-	ns := os.Getenv("TEMPORAL_NAMESPACE")
-	// The key ring of FENQI_CODEC_KEYS(_FILE), by default that of `make
-	// run`: plans' payloads are encrypted on the server.
+	return frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE"), opts...), c.Close, nil
+}
+
+// dialTemporal connects to the Temporal of the environment
+// (temporalclient.Options) with the key ring of FENQI_CODEC_KEYS(_FILE),
+// by default that of `make run`: plans' payloads are encrypted on the
+// server. It returns the codec with the client. hint ends the error when
+// Temporal cannot be reached.
+func dialTemporal(ctx context.Context, hint string) (client.Client, *codec.Codec, error) {
 	cdc, err := codec.FromEnvOrDevKeys()
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := client.DialContext(ctx, client.Options{
-		HostPort: addr, Namespace: ns, Logger: quietLogger{},
-		DataConverter: codec.DataConverter(cdc), FailureConverter: codec.FailureConverter(cdc),
-	})
+	o := temporalclient.Options(cdc)
+	o.Logger = quietLogger{}
+	c, err := client.DialContext(ctx, o)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot reach Temporal at %s (is `make run` running?): %w", addr, err)
+		return nil, nil, fmt.Errorf("cannot reach Temporal at %s (%s): %w", o.HostPort, hint, err)
 	}
-	return frontdoor.New(c, os.Getenv("FENQI_TASK_QUEUE"), opts...), c.Close, nil
+	return c, cdc, nil
 }
 
 // defaultDatabaseURL is the database `make run` starts.

@@ -35,6 +35,7 @@ import (
 	"github.com/fenqi/fenqi/activities"
 	"github.com/fenqi/fenqi/channels"
 	"github.com/fenqi/fenqi/codec"
+	"github.com/fenqi/fenqi/internal/temporalclient"
 	"github.com/fenqi/fenqi/metrics"
 	"github.com/fenqi/fenqi/outbox"
 	"github.com/fenqi/fenqi/store"
@@ -94,17 +95,11 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}
 	logger.Info("metrics listening", "addr", metricsAddr.String(), "path", "/metrics")
 
-	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
-	c, err := client.Dial(client.Options{
-		HostPort:         addr,
-		Namespace:        envOr("TEMPORAL_NAMESPACE", "default"),
-		Logger:           tlog.NewStructuredLogger(logger),
-		MetricsHandler:   m.Temporal,
-		DataConverter:    codec.DataConverter(cdc),
-		FailureConverter: codec.FailureConverter(cdc),
-	})
+	opts := temporalclient.Options(cdc)
+	opts.Logger, opts.MetricsHandler = tlog.NewStructuredLogger(logger), m.Temporal
+	c, err := client.Dial(opts)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
+		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 	}
 	defer c.Close()
 
@@ -158,7 +153,7 @@ func run(ctx context.Context, logger *slog.Logger) error {
 		logger.Info("worker versioning on", "deployment", deployment.Version.DeploymentName, "build_id", deployment.Version.BuildID)
 	}
 	workflows.Register(w, acts)
-	logger.Info("worker started", "temporal", addr, "task_queue", queue, "codec_keys", cdc.KeyRing().IDs())
+	logger.Info("worker started", "temporal", opts.HostPort, "task_queue", queue, "codec_keys", cdc.KeyRing().IDs())
 	runErr := w.Run(worker.InterruptCh())
 	stopDispatch()
 	if err := <-dispatched; err != nil {

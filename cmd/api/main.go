@@ -40,6 +40,7 @@ import (
 	"github.com/fenqi/fenqi/api"
 	"github.com/fenqi/fenqi/codec"
 	"github.com/fenqi/fenqi/frontdoor"
+	"github.com/fenqi/fenqi/internal/temporalclient"
 	"github.com/fenqi/fenqi/metrics"
 	"github.com/fenqi/fenqi/store"
 )
@@ -135,17 +136,11 @@ func run(logger *slog.Logger) error {
 		return err
 	}
 	logger.Info("metrics listening", "addr", metricsAddr.String(), "path", "/metrics")
-	addr := envOr("TEMPORAL_ADDRESS", "127.0.0.1:7233")
-	c, err := client.Dial(client.Options{
-		HostPort:         addr,
-		Namespace:        envOr("TEMPORAL_NAMESPACE", "default"),
-		Logger:           tlog.NewStructuredLogger(logger),
-		MetricsHandler:   m.Temporal,
-		DataConverter:    codec.DataConverter(cdc),
-		FailureConverter: codec.FailureConverter(cdc),
-	})
+	opts := temporalclient.Options(cdc)
+	opts.Logger, opts.MetricsHandler = tlog.NewStructuredLogger(logger), m.Temporal
+	c, err := client.Dial(opts)
 	if err != nil {
-		return fmt.Errorf("connect to temporal at %s: %w", addr, err)
+		return fmt.Errorf("connect to temporal at %s: %w", opts.HostPort, err)
 	}
 	defer c.Close()
 	st, err := openStore(ctx, logger)

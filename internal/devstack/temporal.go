@@ -66,6 +66,8 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		ClientOptions: &client.Options{
 			HostPort: hostPort, Namespace: opts.Namespace,
 			DataConverter: opts.DataConverter, FailureConverter: opts.FailureConverter,
+			// As temporalclient.Options: payloads are encrypted, gzip only costs CPU.
+			ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}},
 		},
 		DBFilename:       opts.DBFile,
 		LogLevel:         "warn",
