@@ -48,6 +48,16 @@ func New(s *store.Store) *Activities {
 
 var defaultPolicy = underwriting.DefaultPolicy()
 
+// inTx runs fn with a copy of a whose store writes in one transaction
+// (store.InTx): committed when fn returns nil, rolled back otherwise.
+func (a *Activities) inTx(ctx context.Context, fn func(*Activities) error) error {
+	return a.Store.InTx(ctx, func(st *store.Store) error {
+		b := *a
+		b.Store = st
+		return fn(&b)
+	})
+}
+
 func (a *Activities) policy() underwriting.Policy {
 	if a.Policy != nil {
 		return *a.Policy

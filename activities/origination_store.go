@@ -89,7 +89,13 @@ type RecordApplicationInput struct {
 // assessment and the first offers, moves the plan to its state after the
 // decision, and tells the customer. Every write is keyed by business
 // identity, so a retry writes nothing twice.
+//
+// Its writes are one transaction, as are RecordAgreement's and Activate's.
 func (a *Activities) RecordApplication(ctx context.Context, in RecordApplicationInput) error {
+	return a.inTx(ctx, func(a *Activities) error { return a.recordApplication(ctx, in) })
+}
+
+func (a *Activities) recordApplication(ctx context.Context, in RecordApplicationInput) error {
 	planID, err := parsePlanID(in.PlanID)
 	if err != nil {
 		return err
@@ -261,6 +267,10 @@ type RecordAgreementInput struct {
 // RecordAgreement stores the chosen offer's terms and the agreement, moves
 // the plan to signing and tells the customer.
 func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInput) error {
+	return a.inTx(ctx, func(a *Activities) error { return a.recordAgreement(ctx, in) })
+}
+
+func (a *Activities) recordAgreement(ctx context.Context, in RecordAgreementInput) error {
 	planID, p, app, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return err
@@ -340,7 +350,15 @@ type ActivateResult struct {
 // as version 1 and makes the plan active, then sends the schedule notice.
 // A credit line that cannot cover the plan is a business outcome, not an
 // error.
-func (a *Activities) Activate(ctx context.Context, in ActivateInput) (ActivateResult, error) {
+func (a *Activities) Activate(ctx context.Context, in ActivateInput) (res ActivateResult, err error) {
+	err = a.inTx(ctx, func(a *Activities) error {
+		res, err = a.activate(ctx, in)
+		return err
+	})
+	return res, err
+}
+
+func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateResult, error) {
 	planID, p, _, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
 		return ActivateResult{}, err

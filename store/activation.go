@@ -57,7 +57,9 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 		return fail(err)
 	}
 	var out ActivationResult
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	// ErrCreditLine is an answer (the plan is declined): its writes are
+	// undone inside InTx too.
+	err = s.savepointTx(ctx, func(tx pgx.Tx) error {
 		var state, currency string
 		var customerID uuid.UUID
 		if err := tx.QueryRow(ctx, `SELECT state, currency, customer_id FROM plans WHERE id = $1 FOR UPDATE`, a.PlanID).
@@ -123,7 +125,7 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 // CreditLine returns a customer's credit limit and the amount in use;
 // zeros when the customer has no credit line yet.
 func (s *Store) CreditLine(ctx context.Context, customerID uuid.UUID) (limit, used decimal.Decimal, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT credit_limit, used FROM credit_lines WHERE customer_id = $1`, customerID).Scan(&limit, &used)
+	err = s.db().QueryRow(ctx, `SELECT credit_limit, used FROM credit_lines WHERE customer_id = $1`, customerID).Scan(&limit, &used)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return decimal.Zero, decimal.Zero, nil
 	}

@@ -340,7 +340,7 @@ func (s *Store) SetAgreementStatus(ctx context.Context, planID uuid.UUID, versio
 
 // GetAgreement returns agreement (planID, version).
 func (s *Store) GetAgreement(ctx context.Context, planID uuid.UUID, version int) (Agreement, error) {
-	a, err := s.scanAgreement(s.pool.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
+	a, err := s.scanAgreement(s.db().QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements
 		WHERE plan_id = $1 AND version = $2`, planID, version))
 	if err != nil {
 		return Agreement{}, fmt.Errorf("get agreement plan %s v%d: %w", planID, version, classify(err))
@@ -359,7 +359,7 @@ func (s *Store) RehashAgreements(ctx context.Context) (int, error) {
 		plan    uuid.UUID
 		version int
 	}
-	rows, err := s.pool.Query(ctx, `SELECT plan_id, version FROM agreements
+	rows, err := s.db().Query(ctx, `SELECT plan_id, version FROM agreements
 		WHERE sha256 ~ '^[0-9a-f]{64}$' ORDER BY plan_id, version`)
 	if err != nil {
 		return 0, fmt.Errorf("rehash agreements: %w", err)

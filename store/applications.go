@@ -130,7 +130,7 @@ func (s *Store) CreateApplication(ctx context.Context, a Application) (Applicati
 // GetApplication returns the application with id.
 func (s *Store) GetApplication(ctx context.Context, id uuid.UUID) (Application, error) {
 	var a Application
-	if err := s.pool.QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id).
+	if err := s.db().QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = $1`, id).
 		Scan(applicationTargets(&a)...); err != nil {
 		return Application{}, fmt.Errorf("get application %s: %w", id, classify(err))
 	}
@@ -140,7 +140,7 @@ func (s *Store) GetApplication(ctx context.Context, id uuid.UUID) (Application, 
 // GetApplicationByRequest returns the application with the request id.
 func (s *Store) GetApplicationByRequest(ctx context.Context, requestID string) (Application, error) {
 	var a Application
-	if err := s.pool.QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE request_id = $1`, requestID).
+	if err := s.db().QueryRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE request_id = $1`, requestID).
 		Scan(applicationTargets(&a)...); err != nil {
 		return Application{}, fmt.Errorf("get application %s: %w", requestID, classify(err))
 	}
@@ -248,7 +248,7 @@ func (s *Store) SaveAssessment(ctx context.Context, a Assessment) (Assessment, e
 
 // Assessments returns the decisions on an application, by round.
 func (s *Store) Assessments(ctx context.Context, applicationID uuid.UUID) ([]Assessment, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+assessmentColumns+` FROM assessments WHERE application_id = $1 ORDER BY round`,
+	rows, err := s.db().Query(ctx, `SELECT `+assessmentColumns+` FROM assessments WHERE application_id = $1 ORDER BY round`,
 		applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("assessments application %s: %w", applicationID, err)
@@ -381,19 +381,21 @@ func (s *Store) SaveOffers(ctx context.Context, applicationID uuid.UUID, round i
 			out = stored
 			return offersDiff(stored, given).err()
 		}
-		for _, o := range given {
-			var row Offer
-			if err := tx.QueryRow(ctx, `INSERT INTO offers (application_id, round, no, method, amount, currency, terms,
+		// The offers go in one round trip.
+		out = make([]Offer, len(given))
+		batch := &pgx.Batch{}
+		for i, o := range given {
+			batch.Queue(`INSERT INTO offers (application_id, round, no, method, amount, currency, terms,
 					frequency, annual_rate, fee_rate, fee_upfront, instalment, total_cost, apr_nominal, apr_effective,
 					expires_at, details)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 				RETURNING `+offerColumns,
 				o.ApplicationID, o.Round, o.No, o.Method, o.Amount, o.Currency, o.Terms, o.Frequency, o.AnnualRate,
 				o.FeeRate, o.FeeUpfront, o.Instalment, o.TotalCost, o.APRNominal, o.APREffective, o.ExpiresAt,
-				[]byte(o.Details)).Scan(offerTargets(&row)...); err != nil {
-				return classify(err)
-			}
-			out = append(out, row)
+				[]byte(o.Details)).QueryRow(func(row pgx.Row) error { return row.Scan(offerTargets(&out[i])...) })
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return classify(err)
 		}
 		sortOffers(out)
 		return audit(ctx, tx, uuid.Nil, customerID, ActorSystem, "offers.saved", map[string]any{
@@ -460,7 +462,7 @@ func queryOffers(ctx context.Context, q querier, applicationID uuid.UUID, round 
 // Offers returns an offer set of an application, by No (empty when the
 // round has none).
 func (s *Store) Offers(ctx context.Context, applicationID uuid.UUID, round int) ([]Offer, error) {
-	out, err := queryOffers(ctx, s.pool, applicationID, round)
+	out, err := queryOffers(ctx, s.db(), applicationID, round)
 	if err != nil {
 		return nil, fmt.Errorf("offers application %s round %d: %w", applicationID, round, err)
 	}
@@ -470,7 +472,7 @@ func (s *Store) Offers(ctx context.Context, applicationID uuid.UUID, round int) 
 // GetOffer returns the offer with id.
 func (s *Store) GetOffer(ctx context.Context, id uuid.UUID) (Offer, error) {
 	var o Offer
-	if err := s.pool.QueryRow(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = $1`, id).Scan(offerTargets(&o)...); err != nil {
+	if err := s.db().QueryRow(ctx, `SELECT `+offerColumns+` FROM offers WHERE id = $1`, id).Scan(offerTargets(&o)...); err != nil {
 		return Offer{}, fmt.Errorf("get offer %s: %w", id, classify(err))
 	}
 	return o, nil

@@ -321,6 +321,9 @@ func repeatedChange(ctx context.Context, tx pgx.Tx, c ScheduleChange, sv, stored
 		}
 	}
 	var raw []byte
+	if err := flushAudit(ctx, tx); err != nil {
+		return err
+	}
 	err = tx.QueryRow(ctx, `SELECT details FROM audit_log WHERE plan_id = $1 AND action = 'schedule.changed'
 		AND details->>'version' = $2 ORDER BY id DESC LIMIT 1`, c.PlanID, strconv.Itoa(c.Version)).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -613,10 +616,10 @@ func (s *Store) PaidAhead(ctx context.Context, planID uuid.UUID, asOf time.Time)
 		return decimal.Zero, fmt.Errorf("paid ahead plan %s as of %s: %w", planID, asOf.Format(time.DateOnly), err)
 	}
 	var version int
-	if err := s.pool.QueryRow(ctx, `SELECT schedule_version FROM plans WHERE id = $1`, planID).Scan(num(&version)); err != nil {
+	if err := s.db().QueryRow(ctx, `SELECT schedule_version FROM plans WHERE id = $1`, planID).Scan(num(&version)); err != nil {
 		return fail(classify(err))
 	}
-	allocs, err := queryPaidAhead(ctx, s.pool, planID, version, asOf, false)
+	allocs, err := queryPaidAhead(ctx, s.db(), planID, version, asOf, false)
 	if err != nil {
 		return fail(err)
 	}
@@ -633,7 +636,7 @@ func (s *Store) PaidAhead(ctx context.Context, planID uuid.UUID, asOf time.Time)
 // without terms or once closed.
 func (s *Store) CreditInUse(ctx context.Context, planID uuid.UUID) (decimal.Decimal, error) {
 	var v decimal.NullDecimal
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(credit_in_use, principal) FROM plans WHERE id = $1`, planID).
+	if err := s.db().QueryRow(ctx, `SELECT COALESCE(credit_in_use, principal) FROM plans WHERE id = $1`, planID).
 		Scan(&v); err != nil {
 		return decimal.Zero, fmt.Errorf("credit in use plan %s: %w", planID, classify(err))
 	}

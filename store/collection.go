@@ -156,7 +156,7 @@ func (s *Store) AccruePenalty(ctx context.Context, planID uuid.UUID, version int
 // which each row of a schedule version (0: the current one) has its
 // penalty accrued by AccruePenalty. Rows never accrued are absent.
 func (s *Store) PenaltyAccruedThrough(ctx context.Context, planID uuid.UUID, version int) (map[int]time.Time, error) {
-	rows, err := s.pool.Query(ctx, `SELECT i.no, i.penalty_accrued_through FROM instalments i JOIN plans p ON p.id = i.plan_id
+	rows, err := s.db().Query(ctx, `SELECT i.no, i.penalty_accrued_through FROM instalments i JOIN plans p ON p.id = i.plan_id
 		WHERE i.plan_id = $1 AND i.schedule_version = CASE WHEN $2 = 0 THEN p.schedule_version ELSE $2 END
 			AND i.penalty_accrued_through IS NOT NULL`, planID, version)
 	if err != nil {
@@ -318,7 +318,7 @@ func (s *Store) ResolvePromise(ctx context.Context, planID uuid.UUID, requestID,
 
 // Promises returns the promises of a plan, oldest first.
 func (s *Store) Promises(ctx context.Context, planID uuid.UUID) ([]Promise, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+promiseColumns+` FROM promises WHERE plan_id = $1 ORDER BY made_at, created_at, id`,
+	rows, err := s.db().Query(ctx, `SELECT `+promiseColumns+` FROM promises WHERE plan_id = $1 ORDER BY made_at, created_at, id`,
 		planID)
 	if err != nil {
 		return nil, fmt.Errorf("promises plan %s: %w", planID, err)
@@ -534,7 +534,7 @@ func (s *Store) RecordCollectionAction(ctx context.Context, a CollectionAction) 
 // CollectionActions returns the collection steps of a plan, oldest first
 // (by planned time).
 func (s *Store) CollectionActions(ctx context.Context, planID uuid.UUID) ([]CollectionAction, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+collectionActionColumns+` FROM collection_actions WHERE plan_id = $1
+	rows, err := s.db().Query(ctx, `SELECT `+collectionActionColumns+` FROM collection_actions WHERE plan_id = $1
 		ORDER BY planned_for, created_at, id`, planID)
 	if err != nil {
 		return nil, fmt.Errorf("collection actions plan %s: %w", planID, err)
@@ -633,7 +633,7 @@ func (s *Store) DecideReferral(ctx context.Context, planID uuid.UUID, requestID,
 // ReferralDecisions returns the legal-referral decisions of a plan, oldest
 // first; the last one is in force.
 func (s *Store) ReferralDecisions(ctx context.Context, planID uuid.UUID) ([]ReferralDecision, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+referralColumns+` FROM referral_decisions WHERE plan_id = $1
+	rows, err := s.db().Query(ctx, `SELECT `+referralColumns+` FROM referral_decisions WHERE plan_id = $1
 		ORDER BY created_at, id`, planID)
 	if err != nil {
 		return nil, fmt.Errorf("referral decisions plan %s: %w", planID, err)
@@ -730,7 +730,7 @@ func (s *Store) ExtendGrace(ctx context.Context, planID uuid.UUID, requestID str
 // Compare it with the business date: a date in the past no longer holds.
 func (s *Store) GraceExtendedUntil(ctx context.Context, planID uuid.UUID) (time.Time, error) {
 	var until time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT max(until) FROM grace_extensions WHERE plan_id = $1`, planID).
+	if err := s.db().QueryRow(ctx, `SELECT max(until) FROM grace_extensions WHERE plan_id = $1`, planID).
 		Scan(tim(&until)); err != nil {
 		return time.Time{}, fmt.Errorf("grace extended until plan %s: %w", planID, classify(err))
 	}
@@ -919,7 +919,7 @@ func (s *Store) WriteOff(ctx context.Context, planID uuid.UUID, requestID, opera
 // after the instant since: what a promise made at since has been paid.
 func (s *Store) PaidSince(ctx context.Context, planID uuid.UUID, since time.Time) (decimal.Decimal, error) {
 	var paid decimal.Decimal
-	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(sum(amount), 0) FROM payments WHERE plan_id = $1 AND received_at >= $2`,
+	if err := s.db().QueryRow(ctx, `SELECT COALESCE(sum(amount), 0) FROM payments WHERE plan_id = $1 AND received_at >= $2`,
 		planID, instant(since)).Scan(&paid); err != nil {
 		return decimal.Zero, fmt.Errorf("paid since %s plan %s: %w", since.Format(time.RFC3339), planID, classify(err))
 	}

@@ -116,7 +116,7 @@ func (s *Store) CloseComplaint(ctx context.Context, planID uuid.UUID, requestID,
 // OpenComplaints returns the open complaints of a plan, oldest first
 // (collection contact pauses while there is one).
 func (s *Store) OpenComplaints(ctx context.Context, planID uuid.UUID) ([]Complaint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+complaintColumns+` FROM complaints WHERE plan_id = $1 AND status = 'open'
+	rows, err := s.db().Query(ctx, `SELECT `+complaintColumns+` FROM complaints WHERE plan_id = $1 AND status = 'open'
 		ORDER BY opened_at, id`, planID)
 	if err != nil {
 		return nil, fmt.Errorf("open complaints plan %s: %w", planID, err)
@@ -139,7 +139,7 @@ func (s *Store) OpenComplaints(ctx context.Context, planID uuid.UUID) ([]Complai
 // OpenComplaints.)
 func (s *Store) ContactPausedUntil(ctx context.Context, planID uuid.UUID, at time.Time) (time.Time, error) {
 	var until time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT max(pause_until) FROM complaints
+	if err := s.db().QueryRow(ctx, `SELECT max(pause_until) FROM complaints
 		WHERE plan_id = $1 AND status = 'open' AND pause_until > $2`, planID, instant(at)).Scan(tim(&until)); err != nil {
 		return time.Time{}, fmt.Errorf("contact paused until plan %s at %s: %w", planID, at.Format(time.RFC3339), classify(err))
 	}

@@ -209,7 +209,7 @@ func (s *Store) SetContactOutcome(ctx context.Context, contactKey, outcome strin
 // Contacts returns the contacts of a plan scheduled in [from, to), oldest
 // first (zero bounds are open).
 func (s *Store) Contacts(ctx context.Context, planID uuid.UUID, from, to time.Time) ([]Contact, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+contactColumns+` FROM contacts
+	rows, err := s.db().Query(ctx, `SELECT `+contactColumns+` FROM contacts
 		WHERE plan_id = $1 AND ($2::timestamptz IS NULL OR scheduled_for >= $2)
 			AND ($3::timestamptz IS NULL OR scheduled_for < $3)
 		ORDER BY scheduled_for, id`, planID, nullTime(from), nullTime(to))
@@ -258,7 +258,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, limit int) ([]Ou
 // An unknown id is ErrNotFound.
 func (s *Store) MarkOutboxDelivered(ctx context.Context, id uuid.UUID, at time.Time, failure string) error {
 	var delivered *time.Time
-	err := s.pool.QueryRow(ctx, `UPDATE outbox SET
+	err := s.db().QueryRow(ctx, `UPDATE outbox SET
 			delivered_at = CASE WHEN $3 = '' THEN COALESCE(delivered_at, $2) ELSE delivered_at END,
 			last_error = CASE WHEN delivered_at IS NULL THEN $3 ELSE last_error END
 		WHERE id = $1 RETURNING delivered_at`, id, instant(at), failure).Scan(&delivered)

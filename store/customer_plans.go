@@ -17,7 +17,7 @@ func (s *Store) CustomerPlanIDs(ctx context.Context, customerID uuid.UUID, limit
 	if limit < 1 || limit > MaxCustomerPlans {
 		limit = MaxCustomerPlans
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id FROM plans WHERE customer_id = $1 ORDER BY created_at DESC, id LIMIT $2`, customerID, limit)
+	rows, err := s.db().Query(ctx, `SELECT id FROM plans WHERE customer_id = $1 ORDER BY created_at DESC, id LIMIT $2`, customerID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("plans of customer %s: %w", customerID, classify(err))
 	}

@@ -244,7 +244,7 @@ func (s *Store) UpdateCustomer(ctx context.Context, c Customer) (Customer, error
 // GetCustomer returns the customer with id.
 func (s *Store) GetCustomer(ctx context.Context, id uuid.UUID) (Customer, error) {
 	var c Customer
-	if _, err := s.scanCustomer(s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id), &c); err != nil {
+	if _, err := s.scanCustomer(s.db().QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE id = $1`, id), &c); err != nil {
 		return Customer{}, fmt.Errorf("get customer %s: %w", id, err)
 	}
 	return c, nil
@@ -253,7 +253,7 @@ func (s *Store) GetCustomer(ctx context.Context, id uuid.UUID) (Customer, error)
 // GetCustomerByRef returns the customer with the external ref.
 func (s *Store) GetCustomerByRef(ctx context.Context, externalRef string) (Customer, error) {
 	var c Customer
-	if _, err := s.scanCustomer(s.pool.QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1`,
+	if _, err := s.scanCustomer(s.db().QueryRow(ctx, `SELECT `+customerColumns+` FROM customers WHERE external_ref = $1`,
 		externalRef), &c); err != nil {
 		return Customer{}, fmt.Errorf("get customer %s: %w", externalRef, err)
 	}
@@ -282,7 +282,7 @@ func (s *Store) resealCustomer(ctx context.Context, tx pgx.Tx, c Customer) error
 // ring once no value sealed with it is kept (agreements are immutable:
 // their text keeps the key it was sealed with).
 func (s *Store) ResealCustomers(ctx context.Context) (int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id FROM customers ORDER BY id`)
+	rows, err := s.db().Query(ctx, `SELECT id FROM customers ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("reseal customers: %w", err)
 	}

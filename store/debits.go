@@ -155,7 +155,7 @@ func (s *Store) RecordDebitAttempt(ctx context.Context, a DebitAttempt) (DebitAt
 
 // DebitAttempts returns the attempts of one instalment, by attempt number.
 func (s *Store) DebitAttempts(ctx context.Context, planID uuid.UUID, version, no int) ([]DebitAttempt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+debitAttemptColumns+` FROM debit_attempts
+	rows, err := s.db().Query(ctx, `SELECT `+debitAttemptColumns+` FROM debit_attempts
 		WHERE plan_id = $1 AND schedule_version = $2 AND instalment_no = $3 ORDER BY attempt`, planID, version, no)
 	if err != nil {
 		return nil, fmt.Errorf("debit attempts plan %s v%d #%d: %w", planID, version, no, err)

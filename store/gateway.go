@@ -104,7 +104,7 @@ func (s *Store) CreateAccount(ctx context.Context, a Account) (Account, error) {
 // GetAccount returns the funding account with id.
 func (s *Store) GetAccount(ctx context.Context, id uuid.UUID) (Account, error) {
 	var a Account
-	if err := s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM funding_accounts WHERE id = $1`, id).
+	if err := s.db().QueryRow(ctx, `SELECT `+accountColumns+` FROM funding_accounts WHERE id = $1`, id).
 		Scan(accountTargets(&a)...); err != nil {
 		return Account{}, fmt.Errorf("get account %s: %w", id, classify(err))
 	}
@@ -113,7 +113,7 @@ func (s *Store) GetAccount(ctx context.Context, id uuid.UUID) (Account, error) {
 
 // Entries returns the ledger of an account, oldest first.
 func (s *Store) Entries(ctx context.Context, accountID uuid.UUID) ([]Entry, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+entryColumns+` FROM account_entries WHERE account_id = $1
+	rows, err := s.db().Query(ctx, `SELECT `+entryColumns+` FROM account_entries WHERE account_id = $1
 		ORDER BY seq`, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("entries account %s: %w", accountID, err)

@@ -169,7 +169,7 @@ func (s *Store) RetryOutbox(ctx context.Context, id uuid.UUID, at time.Time, fai
 		return fmt.Errorf("retry outbox %s: %w", id, invalid("retry time is required"))
 	}
 	var exists bool
-	err := s.pool.QueryRow(ctx, `WITH upd AS (
+	err := s.db().QueryRow(ctx, `WITH upd AS (
 			UPDATE outbox SET available_at = $2, last_error = $3 WHERE id = $1 AND delivered_at IS NULL RETURNING id)
 		SELECT EXISTS (SELECT 1 FROM outbox WHERE id = $1)`, id, instant(at), failure).Scan(&exists)
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Store) CreateTask(ctx context.Context, t Task) (Task, error) {
 
 // Tasks returns the tasks of a plan, oldest first.
 func (s *Store) Tasks(ctx context.Context, planID uuid.UUID) ([]Task, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE plan_id = $1 ORDER BY created_at, id`, planID)
+	rows, err := s.db().Query(ctx, `SELECT `+taskColumns+` FROM tasks WHERE plan_id = $1 ORDER BY created_at, id`, planID)
 	if err != nil {
 		return nil, fmt.Errorf("tasks plan %s: %w", planID, err)
 	}

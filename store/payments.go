@@ -300,12 +300,12 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment) (Payment, error) {
 // GetPayment returns payment paymentID of a plan with its allocations.
 func (s *Store) GetPayment(ctx context.Context, planID uuid.UUID, paymentID string) (Payment, error) {
 	var p Payment
-	if err := s.pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE plan_id = $1 AND payment_id = $2`,
+	if err := s.db().QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE plan_id = $1 AND payment_id = $2`,
 		planID, paymentID).Scan(paymentTargets(&p)...); err != nil {
 		return Payment{}, fmt.Errorf("get payment plan %s payment %s: %w", planID, paymentID, classify(err))
 	}
 	var err error
-	if p.Allocations, err = queryAllocations(ctx, s.pool, p.ID); err != nil {
+	if p.Allocations, err = queryAllocations(ctx, s.db(), p.ID); err != nil {
 		return Payment{}, fmt.Errorf("get payment plan %s payment %s: %w", planID, paymentID, err)
 	}
 	return p, nil

@@ -227,7 +227,7 @@ func (s *Store) CreatePlan(ctx context.Context, p Plan) (Plan, error) {
 
 // GetPlan returns the plan with id.
 func (s *Store) GetPlan(ctx context.Context, id uuid.UUID) (Plan, error) {
-	p, err := scanPlan(s.pool.QueryRow(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id))
+	p, err := scanPlan(s.db().QueryRow(ctx, `SELECT `+planColumns+` FROM plans WHERE id = $1`, id))
 	if err != nil {
 		return Plan{}, fmt.Errorf("get plan %s: %w", id, classify(err))
 	}

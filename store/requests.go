@@ -130,7 +130,7 @@ func actorLabel(actor, id string) string {
 // GetRequest returns request requestID of a plan.
 func (s *Store) GetRequest(ctx context.Context, planID uuid.UUID, requestID string) (Request, error) {
 	var r Request
-	if err := s.pool.QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE plan_id = $1 AND request_id = $2`,
+	if err := s.db().QueryRow(ctx, `SELECT `+requestColumns+` FROM requests WHERE plan_id = $1 AND request_id = $2`,
 		planID, requestID).Scan(requestTargets(&r)...); err != nil {
 		return Request{}, fmt.Errorf("get request plan %s request %s: %w", planID, requestID, classify(err))
 	}

@@ -207,15 +207,21 @@ func saveScheduleTx(ctx context.Context, tx pgx.Tx, v ScheduleVersion, given []I
 		VALUES ($1, $2, $3, $4, $5)`, v.PlanID, v.Version, v.Reason, nullString(v.RequestID), []byte(v.Params)); err != nil {
 		return classify(err)
 	}
-	batch := &pgx.Batch{}
-	for _, r := range given {
-		batch.Queue(`INSERT INTO instalments (plan_id, schedule_version, no, due_date, currency, principal, interest,
-				fee, payment, balance_after, holiday)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			r.PlanID, r.ScheduleVersion, r.No, r.DueDate, currency, r.Principal, r.Interest, r.Fee, r.Payment,
-			r.BalanceAfter, r.Holiday)
+	// One statement for every row (a 360-row schedule included); checkSchedule
+	// gave each row the version's plan and number.
+	n := len(given)
+	nos, dues, holidays := make([]int32, n), make([]time.Time, n), make([]bool, n)
+	principal, interest, fee, payment, balance := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, r := range given {
+		nos[i], dues[i], holidays[i] = int32(r.No), r.DueDate, r.Holiday
+		principal[i], interest[i], fee[i], payment[i], balance[i] = r.Principal.String(), r.Interest.String(), r.Fee.String(), r.Payment.String(), r.BalanceAfter.String()
 	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO instalments (plan_id, schedule_version, no, due_date, currency, principal, interest,
+			fee, payment, balance_after, holiday)
+		SELECT $1, $2, u.no, u.due_date, $3, u.principal, u.interest, u.fee, u.payment, u.balance_after, u.holiday
+		FROM unnest($4::int[], $5::date[], $6::numeric[], $7::numeric[], $8::numeric[], $9::numeric[], $10::numeric[], $11::boolean[])
+			AS u(no, due_date, principal, interest, fee, payment, balance_after, holiday)`,
+		v.PlanID, v.Version, currency, nos, dues, principal, interest, fee, payment, balance, holidays); err != nil {
 		return classify(err)
 	}
 	tag, err := tx.Exec(ctx, `UPDATE instalments SET status = 'superseded', updated_at = now()
@@ -277,7 +283,7 @@ func (s *Store) Schedule(ctx context.Context, planID uuid.UUID, version int) ([]
 		}
 		version = p.ScheduleVersion
 	}
-	rows, err := queryInstalments(ctx, s.pool, planID, version)
+	rows, err := queryInstalments(ctx, s.db(), planID, version)
 	if err != nil {
 		return nil, fmt.Errorf("schedule plan %s v%d: %w", planID, version, err)
 	}
@@ -289,7 +295,7 @@ func (s *Store) Schedule(ctx context.Context, planID uuid.UUID, version int) ([]
 
 // ScheduleVersions returns every schedule version of a plan, oldest first.
 func (s *Store) ScheduleVersions(ctx context.Context, planID uuid.UUID) ([]ScheduleVersion, error) {
-	rows, err := s.pool.Query(ctx, `SELECT plan_id, version, reason, request_id, params, created_at
+	rows, err := s.db().Query(ctx, `SELECT plan_id, version, reason, request_id, params, created_at
 		FROM schedule_versions WHERE plan_id = $1 ORDER BY version`, planID)
 	if err != nil {
 		return nil, fmt.Errorf("schedule versions plan %s: %w", planID, err)
@@ -308,7 +314,7 @@ func (s *Store) ScheduleVersions(ctx context.Context, planID uuid.UUID) ([]Sched
 // GetInstalment returns one instalment of a schedule version.
 func (s *Store) GetInstalment(ctx context.Context, planID uuid.UUID, version, no int) (Instalment, error) {
 	var i Instalment
-	if err := s.pool.QueryRow(ctx, `SELECT `+instalmentColumns+` FROM instalments
+	if err := s.db().QueryRow(ctx, `SELECT `+instalmentColumns+` FROM instalments
 		WHERE plan_id = $1 AND schedule_version = $2 AND no = $3`, planID, version, no).Scan(instalmentTargets(&i)...); err != nil {
 		return Instalment{}, fmt.Errorf("get instalment plan %s v%d #%d: %w", planID, version, no, classify(err))
 	}

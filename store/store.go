@@ -62,17 +62,25 @@ var (
 // Store is the database handle. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
-	// ring seals and opens personal data (nil: DefaultKeyRing, resolved
-	// on first use into sealer or sealErr); see seal.go.
-	ring     *codec.KeyRing
-	sealOnce sync.Once
-	sealer   *sealer
-	sealErr  error
+	// tx, when set, is the transaction every method runs in (see InTx).
+	tx pgx.Tx
+	// sealing seals and opens personal data; see seal.go.
+	sealing *sealKeys
+}
+
+// sealKeys is the key ring personal data is sealed with (nil:
+// DefaultKeyRing), resolved on first use into sealer or err; shared by a
+// Store and the transaction-bound Stores InTx makes of it.
+type sealKeys struct {
+	ring   *codec.KeyRing
+	once   sync.Once
+	sealer *sealer
+	err    error
 }
 
 // build is a store over pool with opts.
 func build(pool *pgxpool.Pool, opts []Option) *Store {
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, sealing: &sealKeys{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -98,6 +106,39 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 // New wraps an existing pool; Close then closes it. Options as for Open.
 func New(pool *pgxpool.Pool, opts ...Option) *Store { return build(pool, opts) }
 
+// db is where a query outside a transaction of the method's own runs: the
+// transaction of InTx, else the pool.
+func (s *Store) db() querier {
+	if s.tx != nil {
+		return s.tx
+	}
+	return s.pool
+}
+
+// InTx runs fn with a Store whose every method runs in one transaction,
+// committed when fn returns nil and rolled back otherwise; a transaction
+// that hit a serialization failure, a deadlock or a lost insert race runs
+// fn again from the start. One commit instead of one a method: an
+// activity that makes several writes (an onboarding step makes 5 to 10)
+// does them in one transaction, and its retry finds all or none of them.
+//
+// A method that fails inside InTx leaves its writes to the transaction:
+// fn must return its error, which rolls everything back. The exception is
+// a method whose error is an answer rather than a failure and says so
+// (ActivatePlan's ErrCreditLine): it undoes its own writes first.
+func (s *Store) InTx(ctx context.Context, fn func(*Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		bt := &bufferedTx{Tx: tx}
+		if err := fn(&Store{pool: s.pool, tx: bt, sealing: s.sealing}); err != nil {
+			return err
+		}
+		return bt.flushAudit(ctx)
+	})
+}
+
 // Close closes the pool.
 func (s *Store) Close() { s.pool.Close() }
 
@@ -121,7 +162,13 @@ var errRetry = errors.New("retry transaction")
 
 // inTx runs fn in a read-committed transaction, committing if fn returns
 // nil. It retries on serialization failures, deadlocks and errRetry.
+//
+// Inside InTx it runs fn in InTx's transaction, once: the retry and the
+// rollback are InTx's.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if s.tx != nil {
+		return fn(s.tx)
+	}
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{}, fn)
@@ -138,6 +185,19 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 		return fmt.Errorf("%w: concurrent writers kept racing", ErrConflict)
 	}
 	return err
+}
+
+// savepointTx is inTx for a method whose error can be an answer that the
+// caller goes on from: inside InTx, fn runs in a savepoint, so that its
+// writes are undone when it fails, as they would be alone.
+func (s *Store) savepointTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	if s.tx != nil {
+		if err := flushAudit(ctx, s.tx); err != nil {
+			return err
+		}
+		return pgx.BeginFunc(ctx, s.tx, fn)
+	}
+	return s.inTx(ctx, fn)
 }
 
 // pgCode returns the SQLSTATE of a database error, or "".
