@@ -53,10 +53,15 @@ const (
 )
 
 // ladderOn records which version of the collection ladder this run uses
-// (once per run, at the start of servicing) and reports whether it runs
-// the ladder at all.
+// (once per run, at the start of servicing; from versionLeanRuns on it is
+// ladderMessages without a marker) and reports whether it runs the ladder
+// at all.
 func (w *planWorkflow) ladderOn(ctx workflow.Context) bool {
-	w.ladder = workflow.GetVersion(ctx, ladderVersion, workflow.DefaultVersion, ladderMessages)
+	if w.version >= versionLeanRuns {
+		w.ladder = ladderMessages
+	} else {
+		w.ladder = workflow.GetVersion(ctx, ladderVersion, workflow.DefaultVersion, ladderMessages)
+	}
 	return w.ladder >= ladderSteps
 }
 

@@ -94,6 +94,7 @@ func (w *planWorkflow) registerHandlers(ctx workflow.Context) error {
 	if err := w.registerCollectionHandlers(ctx); err != nil {
 		return err
 	}
+	w.serveSignals(ctx)
 	// The front door sends this with the start of the workflow and gets the
 	// credit decision back in the same round trip. The application's
 	// fingerprint refuses a request id reused for another application.
@@ -113,6 +114,25 @@ func (w *planWorkflow) registerHandlers(ctx workflow.Context) error {
 	)
 }
 
+// serveSignals starts the run's one Signal loop over the channels handle
+// registered (none before versionLeanRuns, where each kind has its own).
+// A coroutine costs about 5 KB of stack and a stack walk on every workflow
+// task, and a worker keeps hundreds of plans.
+func (w *planWorkflow) serveSignals(ctx workflow.Context) {
+	if len(w.signalers) == 0 {
+		return
+	}
+	sel := workflow.NewSelector(ctx)
+	for _, add := range w.signalers {
+		add(sel)
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			sel.Select(ctx)
+		}
+	})
+}
+
 func firstOf(s []string) string {
 	if len(s) == 0 {
 		return ""
@@ -125,13 +145,27 @@ func firstOf(s []string) string {
 // state-dependent validation (the request's own shape is checked first).
 func handle[R plan.Request](ctx workflow.Context, w *planWorkflow, name string, wrap func(R) Message, check func(plan.Request) error) error {
 	signals := workflow.GetSignalChannel(ctx, name)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var req R
-			signals.Receive(ctx, &req)
-			w.acceptSignal(ctx, req, wrap(req), check)
-		}
-	})
+	if w.version >= versionLeanRuns {
+		w.signalers = append(w.signalers, func(sel workflow.Selector) {
+			sel.AddReceive(signals, func(c workflow.ReceiveChannel, _ bool) {
+				// Not Receive: a payload that does not decode is dropped
+				// (and logged by the SDK), and Receive would then block
+				// inside the selector.
+				var req R
+				if c.ReceiveAsync(&req) {
+					w.acceptSignal(ctx, req, wrap(req), check)
+				}
+			})
+		})
+	} else {
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var req R
+				signals.Receive(ctx, &req)
+				w.acceptSignal(ctx, req, wrap(req), check)
+			}
+		})
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, name,
 		func(ctx workflow.Context, req R) (plan.Reply, error) {
 			id := req.ID()

@@ -118,6 +118,34 @@ type planWorkflow struct {
 	// ladder is the collection ladder's version in this run (see
 	// ladderOn); DefaultVersion until servicing starts.
 	ladder workflow.Version
+	// version is this run's version of the workflow (see versionOn).
+	version workflow.Version
+	// signalers add the Signal channels to the run's one Signal loop (from
+	// versionLeanRuns on).
+	signalers []func(workflow.Selector)
+}
+
+// workflowVersion is the change id of the changes to the plan workflow
+// that a running plan must not see (workflow.GetVersion), recorded once a
+// run, before anything else. Its versions:
+//   - DefaultVersion: the first; collection ladder versions recorded
+//     apart (ladderVersion);
+//   - versionLeanRuns (1): the onboarding's three writes (application,
+//     agreement, activation) run as local activities, in the workflow task
+//     that decides them (an activity cost an activity task, a second
+//     workflow task and 6 history events, and the customer waits on each);
+//     one coroutine serves every Signal (there was one per Signal kind);
+//     the collection ladder is at ladderMessages, with no marker of its own.
+//
+// Each GetVersion costs a marker and a search-attribute upsert, so the
+// next change adds a version here rather than another change id.
+const workflowVersion = "plan-workflow"
+
+const versionLeanRuns workflow.Version = 1
+
+// versionOn records the version this run runs.
+func (w *planWorkflow) versionOn(ctx workflow.Context) {
+	w.version = workflow.GetVersion(ctx, workflowVersion, workflow.DefaultVersion, versionLeanRuns)
 }
 
 // PlanWorkflow carries one instalment plan from the application to its
@@ -159,6 +187,7 @@ func PlanWorkflow(ctx workflow.Context, in Input) (plan.Status, error) {
 // setup registers the query and the message handlers; it runs before the
 // first blocking call so that an update sent with the start is accepted.
 func (w *planWorkflow) setup(ctx workflow.Context) error {
+	w.versionOn(ctx)
 	w.savedState = w.State
 	w.UpdatedAt = workflow.Now(ctx)
 	if err := workflow.SetQueryHandler(ctx, plan.QueryStatus, func() (plan.Status, error) {
@@ -226,14 +255,16 @@ func (w *planWorkflow) businessNow(ctx workflow.Context) time.Time {
 }
 
 // setState moves the plan to s and upserts the PlanState search attribute
-// when it changed.
+// when it changed. From versionLeanRuns on, a plan that becomes active has
+// its state upserted with its progress (upsertProgress, next), in one
+// upsert.
 func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...string) error {
 	w.State = s
 	if len(reasons) > 0 {
 		w.Reasons = reasons
 	}
 	w.UpdatedAt = workflow.Now(ctx)
-	if s == w.savedState {
+	if s == w.savedState || (s == plan.StateActive && w.version >= versionLeanRuns) {
 		return nil
 	}
 	w.savedState = s
@@ -241,28 +272,51 @@ func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...s
 }
 
 // Activity options: calculations run as local activities (pure and fast),
-// persistence as activities. Both retry with backoff without limit: a plan
-// lives for years, so an unexpected failure (the database away, a bug)
-// leaves the plan waiting, visible in the Web UI, until it succeeds or a
-// fix is deployed. Business refusals are results, not errors.
+// persistence as activities, except the onboarding's writes, which the
+// customer waits on (local activities, see onboardingOn). All retry with
+// backoff without limit: a plan lives for years, so an unexpected failure
+// (the database away, a bug) leaves the plan waiting, visible in the Web
+// UI, until it succeeds or a fix is deployed. Business refusals are
+// results, not errors.
 func withCalc(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: retryForever,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 
 func withStore(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:        time.Second,
-			BackoffCoefficient:     2,
-			MaximumInterval:        time.Minute,
-			NonRetryableErrorTypes: activities.NonRetryable,
-		},
+		RetryPolicy:         storeRetry,
 	})
 }
+
+// withLocalStore runs a write as a local activity: in the workflow task
+// that decides it, with no activity task or workflow task of its own. A
+// retry whose backoff passes the workflow task timeout waits on a timer.
+func withLocalStore(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    10 * time.Second,
+		ScheduleToCloseTimeout: retryForever,
+		RetryPolicy:            storeRetry,
+	})
+}
+
+// storeRetry retries a write without limit, except the errors that say the
+// input itself is wrong.
+var storeRetry = &temporal.RetryPolicy{
+	InitialInterval:        time.Second,
+	BackoffCoefficient:     2,
+	MaximumInterval:        time.Minute,
+	NonRetryableErrorTypes: activities.NonRetryable,
+}
+
+// retryForever bounds a local activity's retries: a local activity's
+// schedule-to-close timeout is by default its start-to-close timeout, which
+// would give up after one attempt's time.
+const retryForever = 100 * 365 * 24 * time.Hour
 
 // act is the activities' receiver for method references; the worker
 // registers the real one.

@@ -13,6 +13,7 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -152,4 +153,49 @@ func TestReplayCatchesAnIncompatibleChange(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "TMPRL1100") && !strings.Contains(strings.ToLower(msg), "nondetermin") {
 		t.Fatalf("replay error %q does not report nondeterminism", err)
 	}
+}
+
+// TestRecordedHistoriesCoverEveryVersion makes sure the replay above runs
+// both paths of the workflow: histories recorded before version 1 of
+// the plan-workflow change (no marker for it) and after it.
+func TestRecordedHistoriesCoverEveryVersion(t *testing.T) {
+	byVersion := map[workflow.Version][]string{}
+	for _, f := range recordedHistories(t) {
+		file, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(file, client.HistoryJSONOptions{})
+		file.Close()
+		if err != nil {
+			t.Fatalf("read %s: %v", f, err)
+		}
+		v := workflow.DefaultVersion
+		for _, e := range h.GetEvents() {
+			m := e.GetMarkerRecordedEventAttributes()
+			if m.GetMarkerName() != "Version" {
+				continue
+			}
+			var id string
+			if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["change-id"], &id); err != nil {
+				t.Fatalf("%s: version marker: %v", f, err)
+			}
+			if id == workflows.VersionChangeID {
+				if err := converter.GetDefaultDataConverter().FromPayloads(m.GetDetails()["version"], &v); err != nil {
+					t.Fatalf("%s: version marker: %v", f, err)
+				}
+			}
+		}
+		byVersion[v] = append(byVersion[v], filepath.Base(f))
+	}
+	want := []workflow.Version{workflow.DefaultVersion}
+	for v := workflow.Version(1); v <= workflows.LatestVersion; v++ {
+		want = append(want, v)
+	}
+	for _, v := range want {
+		if len(byVersion[v]) == 0 {
+			t.Errorf("no recorded history runs version %d of %s (have %v): record one", v, workflows.VersionChangeID, byVersion)
+		}
+	}
+	t.Logf("histories by version: %v", byVersion)
 }

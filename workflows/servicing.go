@@ -257,6 +257,11 @@ func (w *planWorkflow) upsertProgress(ctx workflow.Context) error {
 	now := w.businessNow(ctx)
 	next, dpd := w.progress(now)
 	var updates []temporal.SearchAttributeUpdate
+	if w.State != w.savedState {
+		// Deferred by setState (versionLeanRuns on).
+		w.savedState = w.State
+		updates = append(updates, searchattrs.PlanState.ValueSet(string(w.State)))
+	}
 	if !next.Equal(w.NextDue) {
 		w.NextDue = next
 		updates = append(updates, searchattrs.NextDueDate.ValueSet(next))
