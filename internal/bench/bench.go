@@ -99,6 +99,9 @@ type Env struct {
 	// Client is connected with fenqi's payload codec; the baseline's
 	// worker and the history reads use it.
 	Client client.Client
+	// BaselineClient, when set, is the baseline worker's connection (fenqi's
+	// worker, another process, has its own); nil: Client.
+	BaselineClient client.Client
 	// Door sends the plans' requests to the worker's task queue, with
 	// Store for the top-ups.
 	Door  *frontdoor.Door
@@ -218,7 +221,11 @@ func (b *runner) throughput(ctx context.Context) (Throughput, Onboarding, error)
 	}
 	cfg, log, bar := b.cfg, b.env.Log, b.env.Progress
 	queue := "fenqi-bench-baseline-" + b.run
-	stop, err := startBaselineWorker(b.env.Client, queue)
+	wc := b.env.BaselineClient
+	if wc == nil {
+		wc = b.env.Client
+	}
+	stop, err := startBaselineWorker(wc, queue)
 	if err != nil {
 		return failed(err, nil)
 	}
