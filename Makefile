@@ -64,7 +64,7 @@ record-histories: $(TEMPORAL)
 ## bench: the Go benchmarks, then `starter bench` on throwaway servers: throughput against a baseline, cancel-quote latency, cost of a 12- and a 360-instalment plan, worker memory with 1,000 plans (docs/benchmarks.md; about 10 min)
 bench: build
 	go test -run '^$$' -bench . -benchmem $$(go list ./... | grep -v /integration)
-	$(BIN)/starter bench --local --n 100 --latency-plans 50 --scale 1000
+	$(BIN)/starter bench --local --n 400 --rounds 4 --latency-plans 50 --scale 1000
 
 ## bench-scale: the worker's memory with 10,000 active plans waiting on timers (about 15 min)
 bench-scale: build
