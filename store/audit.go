@@ -146,7 +146,8 @@ func (b *bufferedTx) flushAudit(ctx context.Context) error {
 		actors[i], actions[i], details[i] = e.Actor, e.Action, string(e.Details)
 	}
 	if _, err := b.Tx.Exec(ctx, `INSERT INTO audit_log (plan_id, customer_id, actor, action, details)
-		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])`,
+		SELECT p, c, a, n, d FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[])
+			WITH ORDINALITY AS u(p, c, a, n, d, i) ORDER BY i`,
 		plans, customers, actors, actions, details); err != nil {
 		return fmt.Errorf("audit %d entries (%s first): %w", n, b.pending[0].Action, classify(err))
 	}

@@ -31,19 +31,10 @@ func (w *planWorkflow) assess(ctx workflow.Context) error {
 		PlanID: w.PlanID, CustomerID: w.CustomerID, App: w.App, Assessment: d.Assessment,
 		State: next, Offers: w.Offers, OffersExpireAt: w.OffersExpireAt, At: workflow.Now(ctx), Calendar: w.Calendar,
 	}
-	if err := w.onboardingWrite(ctx, act.RecordApplication, rec).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordApplication, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record application %s: %w", w.App.RequestID, err)
 	}
 	return w.setState(ctx, next)
-}
-
-// onboardingWrite runs the onboarding's write fn with in: a local activity
-// from versionLeanRuns on, an activity before.
-func (w *planWorkflow) onboardingWrite(ctx workflow.Context, fn, in any) workflow.Future {
-	if w.version >= versionLeanRuns {
-		return workflow.ExecuteLocalActivity(withLocalStore(ctx), fn, in)
-	}
-	return workflow.ExecuteActivity(withStore(ctx), fn, in)
 }
 
 // review waits for an operator's decision; without one in time the
@@ -218,7 +209,7 @@ func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 		Document: doc, Start: w.AgreementStart, ExpireAt: w.AgreementExpireAt, RequestID: c.RequestID, At: workflow.Now(ctx),
 		Calendar: w.Calendar,
 	}
-	if err := w.onboardingWrite(ctx, act.RecordAgreement, rec).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(withStore(ctx), act.RecordAgreement, rec).Get(ctx, nil); err != nil {
 		return fmt.Errorf("record agreement for %s: %w", w.PlanID, err)
 	}
 	if err := w.setState(ctx, plan.StateSigning); err != nil {
@@ -277,7 +268,7 @@ func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
 		SignedAt: workflow.Now(ctx), Start: w.AgreementStart, Calendar: w.Calendar, Reminders: w.App.Settings.ReminderOffsets(),
 	}
 	var res activities.ActivateResult
-	if err := w.onboardingWrite(ctx, act.Activate, in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(withStore(ctx), act.Activate, in).Get(ctx, &res); err != nil {
 		return fmt.Errorf("activate %s: %w", w.PlanID, err)
 	}
 	if !res.Activated {

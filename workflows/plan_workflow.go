@@ -130,12 +130,10 @@ type planWorkflow struct {
 // run, before anything else. Its versions:
 //   - DefaultVersion: the first; collection ladder versions recorded
 //     apart (ladderVersion);
-//   - versionLeanRuns (1): the onboarding's three writes (application,
-//     agreement, activation) run as local activities, in the workflow task
-//     that decides them (an activity cost an activity task, a second
-//     workflow task and 6 history events, and the customer waits on each);
-//     one coroutine serves every Signal (there was one per Signal kind);
-//     the collection ladder is at ladderMessages, with no marker of its own.
+//   - versionLeanRuns (1): one coroutine serves every Signal (there was
+//     one per Signal kind); the state active is upserted with the next due
+//     date; the collection ladder is at ladderMessages, with no marker of
+//     its own.
 //
 // Each GetVersion costs a marker and a search-attribute upsert, so the
 // next change adds a version here rather than another change id.
@@ -272,17 +270,23 @@ func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...s
 }
 
 // Activity options: calculations run as local activities (pure and fast),
-// persistence as activities, except the onboarding's writes, which the
-// customer waits on (local activities, see onboardingOn). All retry with
-// backoff without limit: a plan lives for years, so an unexpected failure
-// (the database away, a bug) leaves the plan waiting, visible in the Web
-// UI, until it succeeds or a fix is deployed. Business refusals are
-// results, not errors.
+// persistence as activities. Both retry with backoff without limit: a plan
+// lives for years, so an unexpected failure (the database away, a bug)
+// leaves the plan waiting, visible in the Web UI, until it succeeds or a
+// fix is deployed. Business refusals are results, not errors.
+//
+// The persistence stays in activities: an activity's input is fixed in
+// history when it is scheduled, while a local activity's is computed again
+// if its workflow task is lost, from a later workflow.Now, and a write
+// already committed with the first values would refuse the second.
 func withCalc(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: retryForever,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		// A local activity's retry past the workflow task timeout waits on
+		// a timer and adds about 6 history events: every 10 minutes keeps a
+		// failing one within the history limit for about 2 months.
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute},
 	})
 }
 
@@ -290,17 +294,6 @@ func withStore(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         storeRetry,
-	})
-}
-
-// withLocalStore runs a write as a local activity: in the workflow task
-// that decides it, with no activity task or workflow task of its own. A
-// retry whose backoff passes the workflow task timeout waits on a timer.
-func withLocalStore(ctx workflow.Context) workflow.Context {
-	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout:    10 * time.Second,
-		ScheduleToCloseTimeout: retryForever,
-		RetryPolicy:            storeRetry,
 	})
 }
 
