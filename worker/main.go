@@ -17,7 +17,8 @@
 // Temporal worker versioning; see docs/upgrades.md),
 // FENQI_WORKFLOW_CACHE_SIZE (how many plans the worker keeps in memory
 // between their tasks; default 500, see docs/benchmarks.md: a plan that
-// is not kept replays its history on its next task).
+// is not kept replays its history on its next task), FENQI_PPROF=1 (Go
+// profiles at /debug/pprof/ beside /metrics; off by default).
 package main
 
 import (

@@ -293,17 +293,13 @@ func withCalc(ctx workflow.Context) workflow.Context {
 func withStore(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         storeRetry,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: activities.NonRetryable,
+		},
 	})
-}
-
-// storeRetry retries a write without limit, except the errors that say the
-// input itself is wrong.
-var storeRetry = &temporal.RetryPolicy{
-	InitialInterval:        time.Second,
-	BackoffCoefficient:     2,
-	MaximumInterval:        time.Minute,
-	NonRetryableErrorTypes: activities.NonRetryable,
 }
 
 // retryForever bounds a local activity's retries: a local activity's
