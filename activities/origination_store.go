@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -83,6 +84,32 @@ type RecordApplicationInput struct {
 	At time.Time
 	// Calendar is the plan's business calendar (contact rules, compressed demos).
 	Calendar Calendar
+	// Repeatable is set when the write runs as a local activity (see
+	// Repeatable).
+	Repeatable bool
+}
+
+// Repeatable, set on the input of RecordApplication, RecordAgreement or
+// Activate, says that the write runs as a local activity, whose input is
+// not kept in history. When the worker dies after the commit but before
+// the workflow task completes, the task runs again and computes the input
+// again from a later workflow time: other offer and agreement expiries,
+// another start date, another signing time. The rows already stored would
+// refuse those as a conflict, for ever. So with Repeatable the first write
+// wins: a step that is already stored is answered with what was stored,
+// nothing is written, and the workflow adopts the answer. The three writes
+// are each one transaction, so "already stored" is all or nothing.
+//
+// A regular activity's input is in history, and its retries repeat it
+// exactly; it is not Repeatable.
+
+// RecordedApplication is what RecordApplication stored.
+type RecordedApplication struct {
+	// OffersExpireAt is when the first offer set lapses (zero: no offers).
+	OffersExpireAt time.Time
+	// Repeat says the application was already recorded by an earlier
+	// attempt, whose figures these are.
+	Repeat bool
 }
 
 // RecordApplication stores the customer, the application, the plan, the
@@ -91,15 +118,55 @@ type RecordApplicationInput struct {
 // identity, so a retry writes nothing twice.
 //
 // Its writes are one transaction, as are RecordAgreement's and Activate's.
-func (a *Activities) RecordApplication(ctx context.Context, in RecordApplicationInput) error {
-	return a.inTx(ctx, func(a *Activities) error { return a.recordApplication(ctx, in) })
+func (a *Activities) RecordApplication(ctx context.Context, in RecordApplicationInput) (res RecordedApplication, err error) {
+	err = a.inTx(ctx, func(a *Activities) error {
+		res, err = a.recordApplication(ctx, in)
+		return err
+	})
+	return res, err
 }
 
-func (a *Activities) recordApplication(ctx context.Context, in RecordApplicationInput) error {
+func (a *Activities) recordApplication(ctx context.Context, in RecordApplicationInput) (RecordedApplication, error) {
 	planID, err := parsePlanID(in.PlanID)
 	if err != nil {
-		return err
+		return RecordedApplication{}, err
 	}
+	if in.Repeatable {
+		if res, done, err := a.recordedApplication(ctx, planID, in); done || err != nil {
+			return res, err
+		}
+	}
+	res := RecordedApplication{OffersExpireAt: in.OffersExpireAt}
+	if len(in.Offers) == 0 {
+		res.OffersExpireAt = time.Time{}
+	}
+	return res, a.writeApplication(ctx, planID, in)
+}
+
+// recordedApplication is the application as an earlier attempt recorded
+// it; done is false when there is none.
+func (a *Activities) recordedApplication(ctx context.Context, planID uuid.UUID, in RecordApplicationInput) (res RecordedApplication, done bool, err error) {
+	p, err := a.Store.GetPlan(ctx, planID)
+	if errors.Is(err, store.ErrNotFound) {
+		return RecordedApplication{}, false, nil
+	}
+	if err != nil {
+		return RecordedApplication{}, false, classify(fmt.Errorf("look for application %s already recorded: %w", in.App.RequestID, err))
+	}
+	offers, err := a.Store.Offers(ctx, p.ApplicationID, 1)
+	if err != nil {
+		return RecordedApplication{}, false, classify(fmt.Errorf("load offers of plan %s: %w", planID, err))
+	}
+	res = RecordedApplication{Repeat: true}
+	if len(offers) > 0 {
+		res.OffersExpireAt = offers[0].ExpiresAt
+	}
+	slog.InfoContext(ctx, "application already recorded: answered with what was stored", "plan", planID, "request", in.App.RequestID,
+		"offers_expire_at", res.OffersExpireAt)
+	return res, true, nil
+}
+
+func (a *Activities) writeApplication(ctx context.Context, planID uuid.UUID, in RecordApplicationInput) error {
 	c := in.App.Customer
 	cust := store.Customer{
 		ID: uuid.MustParse(in.CustomerID), ExternalRef: c.Ref, Name: c.Name, Phone: c.Phone, Email: c.Email,
@@ -262,19 +329,58 @@ type RecordAgreementInput struct {
 	At time.Time
 	// Calendar is the plan's business calendar (contact rules, compressed demos).
 	Calendar Calendar
+	// Repeatable: an agreement version already stored is answered with
+	// what was stored (see Repeatable).
+	Repeatable bool
+}
+
+// RecordedAgreement is the agreement as an earlier attempt stored it
+// (Repeat); zero when this attempt stored the input's.
+type RecordedAgreement struct {
+	Document Document
+	Start    calc.Date
+	ExpireAt time.Time
+	// Repeat says an earlier attempt stored it.
+	Repeat bool
 }
 
 // RecordAgreement stores the chosen offer's terms and the agreement, moves
 // the plan to signing and tells the customer.
-func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInput) error {
-	return a.inTx(ctx, func(a *Activities) error { return a.recordAgreement(ctx, in) })
+func (a *Activities) RecordAgreement(ctx context.Context, in RecordAgreementInput) (res RecordedAgreement, err error) {
+	err = a.inTx(ctx, func(a *Activities) error {
+		res, err = a.recordAgreement(ctx, in)
+		return err
+	})
+	return res, err
 }
 
-func (a *Activities) recordAgreement(ctx context.Context, in RecordAgreementInput) error {
+func (a *Activities) recordAgreement(ctx context.Context, in RecordAgreementInput) (RecordedAgreement, error) {
 	planID, p, app, cust, err := a.load(ctx, in.PlanID)
 	if err != nil {
-		return err
+		return RecordedAgreement{}, err
 	}
+	// While the plan is offered no attempt stored this version: the plan
+	// goes to signing with it.
+	if in.Repeatable && p.State != string(plan.StateOffered) {
+		ag, err := a.Store.GetAgreement(ctx, planID, in.Version)
+		if err == nil && p.Terms == nil {
+			return RecordedAgreement{}, typed("Conflict", fmt.Errorf("plan %s has agreement v%d but no terms", planID, in.Version))
+		}
+		if err == nil {
+			slog.InfoContext(ctx, "agreement already recorded: answered with what was stored", "plan", planID, "version", in.Version)
+			return RecordedAgreement{
+				Document: Document{Text: ag.Document, SHA256: ag.SHA256}, Start: calc.DateOf(p.Terms.StartDate), ExpireAt: ag.ExpiresAt, Repeat: true,
+			}, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return RecordedAgreement{}, classify(fmt.Errorf("look for agreement v%d of plan %s already recorded: %w", in.Version, planID, err))
+		}
+	}
+	// The workflow has what it gave: the answer stays small in history.
+	return RecordedAgreement{}, a.writeAgreement(ctx, planID, p, app, cust, in)
+}
+
+func (a *Activities) writeAgreement(ctx context.Context, planID uuid.UUID, p store.Plan, app store.Application, cust store.Customer, in RecordAgreementInput) error {
 	offers, err := a.Store.Offers(ctx, app.ID, in.OfferSet)
 	if err != nil {
 		return classify(fmt.Errorf("load offer set %d of plan %s: %w", in.OfferSet, planID, err))
@@ -332,6 +438,9 @@ type ActivateInput struct {
 	Calendar Calendar
 	// Reminders are the pre-due reminder offsets (default D-3 08:00).
 	Reminders plan.Reminders
+	// Repeatable: a signature already stored keeps its signing time (see
+	// Repeatable).
+	Repeatable bool
 }
 
 // ActivateResult says whether the plan is active, or why not.
@@ -343,6 +452,9 @@ type ActivateResult struct {
 	Available decimal.Decimal
 	// Contacts is the plan's contact history after activation.
 	Contacts []contact.Attempt
+	// SignedAt is when the agreement was signed: the input's, or, for a
+	// Repeatable activation, the stored signature's.
+	SignedAt time.Time
 }
 
 // Activate records the signature, reserves the credit line (available =
@@ -363,6 +475,19 @@ func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateRe
 	if err != nil {
 		return ActivateResult{}, err
 	}
+	if in.Repeatable {
+		// The rest is keyed by business identity and repeats exactly once
+		// the signing time is the stored one.
+		signedAt, err := a.Store.AgreementSignedAt(ctx, planID, in.AgreementVersion)
+		if err != nil {
+			return ActivateResult{}, classify(fmt.Errorf("load agreement v%d of plan %s: %w", in.AgreementVersion, planID, err))
+		}
+		if !signedAt.IsZero() && !signedAt.Equal(in.SignedAt) {
+			slog.InfoContext(ctx, "agreement already signed: activating with the stored signing time", "plan", planID,
+				"version", in.AgreementVersion, "signed_at", signedAt)
+			in.SignedAt = signedAt
+		}
+	}
 	if p.State != string(plan.StateActive) {
 		// Check the credit line before the signature is recorded, so that
 		// a plan it cannot cover is declined with its agreement unsigned.
@@ -377,7 +502,7 @@ func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateRe
 			limit = in.CreditLimit
 		}
 		if avail := limit.Sub(used); in.Offer.Amount.GreaterThan(avail) {
-			return ActivateResult{Reason: fmt.Sprintf("Your credit line cannot cover this plan: %s available of a %s limit, %s needed.",
+			return ActivateResult{SignedAt: in.SignedAt, Reason: fmt.Sprintf("Your credit line cannot cover this plan: %s available of a %s limit, %s needed.",
 				calc.FormatMoney(avail), calc.FormatMoney(limit), calc.FormatMoney(in.Offer.Amount))}, nil
 		}
 	}
@@ -409,7 +534,7 @@ func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateRe
 		Rows: rows,
 	})
 	if errors.Is(err, store.ErrCreditLine) {
-		return ActivateResult{Reason: fmt.Sprintf("Your credit line cannot cover this plan: %v", errors.Unwrap(err))}, nil
+		return ActivateResult{SignedAt: in.SignedAt, Reason: fmt.Sprintf("Your credit line cannot cover this plan: %v", errors.Unwrap(err))}, nil
 	}
 	if err != nil {
 		return ActivateResult{}, classify(fmt.Errorf("activate plan %s: %w", planID, err))
@@ -443,7 +568,7 @@ func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateRe
 	if err != nil {
 		return ActivateResult{}, err
 	}
-	return ActivateResult{Activated: true, Available: res.Available, Contacts: recent}, nil
+	return ActivateResult{Activated: true, Available: res.Available, Contacts: recent, SignedAt: in.SignedAt}, nil
 }
 
 // RequestRecord is a request as kept in the requests table.
@@ -526,17 +651,9 @@ func (a *Activities) load(ctx context.Context, id string) (uuid.UUID, store.Plan
 
 // planContext loads a plan with its application and customer.
 func (a *Activities) planContext(ctx context.Context, planID uuid.UUID) (store.Plan, store.Application, store.Customer, error) {
-	p, err := a.Store.GetPlan(ctx, planID)
+	p, app, cust, err := a.Store.PlanContext(ctx, planID)
 	if err != nil {
 		return store.Plan{}, store.Application{}, store.Customer{}, classify(fmt.Errorf("load plan %s: %w", planID, err))
-	}
-	app, err := a.Store.GetApplication(ctx, p.ApplicationID)
-	if err != nil {
-		return store.Plan{}, store.Application{}, store.Customer{}, classify(fmt.Errorf("load application of plan %s: %w", planID, err))
-	}
-	cust, err := a.Store.GetCustomer(ctx, p.CustomerID)
-	if err != nil {
-		return store.Plan{}, store.Application{}, store.Customer{}, classify(fmt.Errorf("load customer of plan %s: %w", planID, err))
 	}
 	return p, app, cust, nil
 }
@@ -548,13 +665,10 @@ func (a *Activities) answer(ctx context.Context, planID uuid.UUID, requestID, ki
 		return nil
 	}
 	payload = redactRequest(kind, payload)
-	if _, _, err := a.Store.SaveRequest(ctx, store.Request{
+	if _, err := a.Store.SaveAnsweredRequest(ctx, store.Request{
 		PlanID: planID, RequestID: requestID, Kind: kind, Actor: actor, Payload: mustJSON(payload), PayloadHash: hashJSON(payload),
-	}); err != nil {
-		return classify(fmt.Errorf("record request %s of plan %s: %w", requestID, planID, err))
-	}
-	if _, err := a.Store.AnswerRequest(ctx, planID, requestID, status, mustJSON(result)); err != nil {
-		return classify(fmt.Errorf("answer request %s of plan %s: %w", requestID, planID, err))
+	}, status, mustJSON(result)); err != nil {
+		return classify(fmt.Errorf("record request %s of plan %s, %s: %w", requestID, planID, status, err))
 	}
 	return nil
 }

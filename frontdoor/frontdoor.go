@@ -11,6 +11,8 @@
 package frontdoor
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -78,6 +80,11 @@ type Applied struct {
 	State  plan.State `json:"state"`
 	// Reason explains a decline, an expiry or a withdrawal.
 	Reason string `json:"reason,omitempty"`
+	// Offers is the current offer set, numbered OfferSet, while the plan
+	// is offered: a front-end shows them without asking for the status.
+	Offers         []plan.Offer `json:"offers,omitempty"`
+	OfferSet       int          `json:"offer_set,omitempty"`
+	OffersExpireAt *time.Time   `json:"offers_expire_at,omitempty"`
 }
 
 // Apply starts the plan for an application and returns once the credit
@@ -136,7 +143,11 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 	if st.ApplicationFingerprint != fp {
 		return Applied{}, &RejectedError{Reason: fmt.Sprintf("request id %q was already used for a different application", app.RequestID)}
 	}
-	return Applied{PlanID: id.String(), State: st.State, Reason: firstOf(st.Reasons)}, nil
+	res := Applied{PlanID: id.String(), State: st.State, Reason: firstOf(st.Reasons)}
+	if st.State == plan.StateOffered {
+		res.Offers, res.OfferSet, res.OffersExpireAt = st.Offers, st.OfferSet, &st.OffersExpireAt
+	}
+	return res, nil
 }
 
 func firstOf(s []string) string {

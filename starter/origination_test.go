@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -275,8 +276,8 @@ func TestCLIOrigination(t *testing.T) {
 			out := mustCLI(t, "apply", "--customer", strongCustomer, "--amount", "20000", "--terms", "12", "--json")
 			var obj map[string]any
 			oneJSON(t, "apply", out, &obj)
-			if len(obj) != 2 || obj["state"] != "offered" {
-				t.Fatalf("apply printed %q, want exactly {plan_id, state: offered}", out)
+			if offers, _ := obj["offers"].([]any); obj["state"] != "offered" || len(offers) < 3 || fmt.Sprint(obj["offer_set"]) != "1" || obj["offers_expire_at"] == nil {
+				t.Fatalf("apply printed %q, want the plan offered with its first offer set", out)
 			}
 			id := str(t, "apply", obj, "plan_id")
 			if _, err := uuid.Parse(id); err != nil {

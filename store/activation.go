@@ -81,14 +81,12 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 		default:
 			return stateChanged("plan is %s, expected signing", state)
 		}
-		// The credit line row lock serialises activations of one customer.
-		if _, err := tx.Exec(ctx, `INSERT INTO credit_lines (customer_id, credit_limit, currency) VALUES ($1, $2, $3)
-			ON CONFLICT (customer_id) DO UPDATE SET credit_limit = EXCLUDED.credit_limit, updated_at = now()`,
-			customerID, a.CreditLimit, currency); err != nil {
-			return classify(err)
-		}
-		if err := tx.QueryRow(ctx, `SELECT credit_limit, used FROM credit_lines WHERE customer_id = $1 FOR UPDATE`, customerID).
-			Scan(&out.CreditLimit, &out.Used); err != nil {
+		// The credit line row lock (taken by the upsert) serialises
+		// activations of one customer.
+		if err := tx.QueryRow(ctx, `INSERT INTO credit_lines (customer_id, credit_limit, currency) VALUES ($1, $2, $3)
+			ON CONFLICT (customer_id) DO UPDATE SET credit_limit = EXCLUDED.credit_limit, updated_at = now()
+			RETURNING credit_limit, used`,
+			customerID, a.CreditLimit, currency).Scan(&out.CreditLimit, &out.Used); err != nil {
 			return classify(err)
 		}
 		available := out.CreditLimit.Sub(out.Used)
@@ -102,15 +100,12 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 		}
 		out.Used = out.Used.Add(a.Principal)
 		out.Available = out.CreditLimit.Sub(out.Used)
-		if _, err := tx.Exec(ctx, `UPDATE plans SET start_date = $2, credit_limit = $3, credit_in_use = $4, updated_at = now()
-			WHERE id = $1`, a.PlanID, civil(a.StartDate), a.CreditLimit, a.Principal); err != nil {
-			return classify(err)
-		}
 		if err := saveScheduleTx(ctx, tx, a.Version, given, total); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE plans SET state = 'active', state_reason = 'agreement signed', updated_at = now() WHERE id = $1`,
-			a.PlanID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE plans SET start_date = $2, credit_limit = $3, credit_in_use = $4,
+				state = 'active', state_reason = 'agreement signed', updated_at = now()
+			WHERE id = $1`, a.PlanID, civil(a.StartDate), a.CreditLimit, a.Principal); err != nil {
 			return classify(err)
 		}
 		return audit(ctx, tx, a.PlanID, customerID, ActorSystem, "plan.activated", map[string]any{

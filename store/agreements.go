@@ -338,6 +338,20 @@ func (s *Store) SetAgreementStatus(ctx context.Context, planID uuid.UUID, versio
 	return out, nil
 }
 
+// AgreementSignedAt returns when version of the plan's agreement was
+// signed, zero while it is not, without reading the document.
+func (s *Store) AgreementSignedAt(ctx context.Context, planID uuid.UUID, version int) (time.Time, error) {
+	var at *time.Time
+	if err := s.db().QueryRow(ctx, `SELECT signed_at FROM agreements WHERE plan_id = $1 AND version = $2`, planID, version).
+		Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("agreement v%d of plan %s: %w", version, planID, classify(err))
+	}
+	if at == nil {
+		return time.Time{}, nil
+	}
+	return *at, nil
+}
+
 // GetAgreement returns agreement (planID, version).
 func (s *Store) GetAgreement(ctx context.Context, planID uuid.UUID, version int) (Agreement, error) {
 	a, err := s.scanAgreement(s.db().QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements

@@ -234,6 +234,42 @@ func (s *Store) GetPlan(ctx context.Context, id uuid.UUID) (Plan, error) {
 	return p, nil
 }
 
+// PlanContext returns the plan with id, its application and its customer,
+// in one round trip.
+func (s *Store) PlanContext(ctx context.Context, id uuid.UUID) (Plan, Application, Customer, error) {
+	var (
+		p    Plan
+		app  Application
+		cust Customer
+	)
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT `+planColumns+` FROM plans WHERE id = $1`, id).QueryRow(func(row pgx.Row) (err error) {
+		p, err = scanPlan(row)
+		if err != nil {
+			return fmt.Errorf("get plan %s: %w", id, classify(err))
+		}
+		return nil
+	})
+	batch.Queue(`SELECT `+applicationColumns+` FROM applications WHERE id = (SELECT application_id FROM plans WHERE id = $1)`, id).
+		QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(applicationTargets(&app)...); err != nil {
+				return fmt.Errorf("get application of plan %s: %w", id, classify(err))
+			}
+			return nil
+		})
+	batch.Queue(`SELECT `+customerColumns+` FROM customers WHERE id = (SELECT customer_id FROM plans WHERE id = $1)`, id).
+		QueryRow(func(row pgx.Row) error {
+			if _, err := s.scanCustomer(row, &cust); err != nil {
+				return fmt.Errorf("get customer of plan %s: %w", id, err)
+			}
+			return nil
+		})
+	if err := s.db().SendBatch(ctx, batch).Close(); err != nil {
+		return Plan{}, Application{}, Customer{}, err
+	}
+	return p, app, cust, nil
+}
+
 // StateChange is a guarded plan state transition.
 type StateChange struct {
 	// From is the state the plan must be in; To the state it moves to.

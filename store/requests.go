@@ -116,6 +116,68 @@ func (s *Store) SaveRequest(ctx context.Context, r Request) (saved Request, fres
 	return out, fresh, nil
 }
 
+// SaveAnsweredRequest stores a request with its answer, as SaveRequest
+// then AnswerRequest do (the same row, the same audit entries), in one
+// statement when the request is new. A repeat is checked and answered as
+// those two check it.
+func (s *Store) SaveAnsweredRequest(ctx context.Context, r Request, status string, result json.RawMessage) (Request, error) {
+	fail := func(err error) (Request, error) {
+		return Request{}, fmt.Errorf("save answered request plan %s request %s: %w", r.PlanID, r.RequestID, err)
+	}
+	if r.RequestID == "" {
+		return fail(invalid("request id is required"))
+	}
+	payload := []byte(r.Payload)
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	if !json.Valid(payload) {
+		return fail(invalid("payload is not valid JSON"))
+	}
+	res, err := optionalJSON("result", result)
+	if err != nil {
+		return fail(err)
+	}
+	var out Request
+	fresh := false
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		fresh = false
+		err := tx.QueryRow(ctx, `INSERT INTO requests (plan_id, request_id, kind, actor, actor_id, payload, payload_hash,
+				status, result, completed_at)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb, encode(sha256(convert_to($6::jsonb::text, 'UTF8')), 'hex'), $7::text, $8,
+				CASE WHEN $7::text IN ('rejected', 'completed', 'failed') THEN now() END)
+			ON CONFLICT (plan_id, request_id) DO NOTHING
+			RETURNING `+requestColumns,
+			r.PlanID, r.RequestID, r.Kind, r.Actor, r.ActorID, payload, status, res).Scan(requestTargets(&out)...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // a repeat: checked below
+		}
+		if err != nil {
+			return classify(err)
+		}
+		fresh = true
+		if err := audit(ctx, tx, r.PlanID, uuid.Nil, actorLabel(r.Actor, r.ActorID), "request.received", map[string]any{
+			"request_id": r.RequestID, "kind": r.Kind, "payload_hash": out.PayloadHash}); err != nil {
+			return err
+		}
+		if status == RequestReceived {
+			return nil
+		}
+		return audit(ctx, tx, r.PlanID, uuid.Nil, ActorSystem, "request."+status, map[string]any{
+			"request_id": r.RequestID, "kind": r.Kind})
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if fresh {
+		return out, nil
+	}
+	if _, _, err := s.SaveRequest(ctx, r); err != nil {
+		return Request{}, err
+	}
+	return s.AnswerRequest(ctx, r.PlanID, r.RequestID, status, result)
+}
+
 // actorLabel is the audit actor of a request: "customer:<id>" etc.
 func actorLabel(actor, id string) string {
 	if actor == "" {

@@ -186,19 +186,22 @@ func saveScheduleTx(ctx context.Context, tx pgx.Tx, v ScheduleVersion, given []I
 		v.PlanID).Scan(num(&current), &currency, &customerID); err != nil {
 		return classify(err)
 	}
-	var stored ScheduleVersion
-	err := tx.QueryRow(ctx, `SELECT plan_id, version, reason, request_id, params, created_at FROM schedule_versions
-		WHERE plan_id = $1 AND version = $2`, v.PlanID, v.Version).
-		Scan(&stored.PlanID, &stored.Version, &stored.Reason, str(&stored.RequestID), &stored.Params, &stored.CreatedAt)
-	switch {
-	case err == nil:
+	// A version is saved with the plan's schedule_version, in this
+	// transaction: one at or below it is stored (a repeat, checked against
+	// what was stored), the next one is not.
+	if v.Version <= current {
+		var stored ScheduleVersion
+		err := tx.QueryRow(ctx, `SELECT plan_id, version, reason, request_id, params, created_at FROM schedule_versions
+			WHERE plan_id = $1 AND version = $2`, v.PlanID, v.Version).
+			Scan(&stored.PlanID, &stored.Version, &stored.Reason, str(&stored.RequestID), &stored.Params, &stored.CreatedAt)
+		if err != nil {
+			return classify(err)
+		}
 		have, err := queryInstalments(ctx, tx, v.PlanID, v.Version)
 		if err != nil {
 			return err
 		}
 		return scheduleDiff(stored, have, v, given).err()
-	case !errors.Is(err, pgx.ErrNoRows):
-		return classify(err)
 	}
 	if v.Version != current+1 {
 		return stateChanged("plan is at schedule version %d, cannot save version %d", current, v.Version)
@@ -224,11 +227,15 @@ func saveScheduleTx(ctx context.Context, tx pgx.Tx, v ScheduleVersion, given []I
 		v.PlanID, v.Version, currency, nos, dues, principal, interest, fee, payment, balance, holidays); err != nil {
 		return classify(err)
 	}
-	tag, err := tx.Exec(ctx, `UPDATE instalments SET status = 'superseded', updated_at = now()
-		WHERE plan_id = $1 AND schedule_version < $2 AND status IN ('pending', 'due', 'partially_paid', 'overdue')`,
-		v.PlanID, v.Version)
-	if err != nil {
-		return classify(err)
+	var superseded int64
+	if v.Version > 1 {
+		tag, err := tx.Exec(ctx, `UPDATE instalments SET status = 'superseded', updated_at = now()
+			WHERE plan_id = $1 AND schedule_version < $2 AND status IN ('pending', 'due', 'partially_paid', 'overdue')`,
+			v.PlanID, v.Version)
+		if err != nil {
+			return classify(err)
+		}
+		superseded = tag.RowsAffected()
 	}
 	if _, err := tx.Exec(ctx, `UPDATE plans SET schedule_version = $2, updated_at = now() WHERE id = $1`,
 		v.PlanID, v.Version); err != nil {
@@ -236,7 +243,7 @@ func saveScheduleTx(ctx context.Context, tx pgx.Tx, v ScheduleVersion, given []I
 	}
 	return audit(ctx, tx, v.PlanID, customerID, ActorSystem, "schedule.saved", map[string]any{
 		"version": v.Version, "reason": v.Reason, "request_id": v.RequestID, "instalments": len(given),
-		"total_payment": total, "superseded": tag.RowsAffected()})
+		"total_payment": total, "superseded": superseded})
 }
 
 func scheduleDiff(stored ScheduleVersion, have []Instalment, v ScheduleVersion, given []Instalment) diff {

@@ -87,8 +87,8 @@ func startBaselineWorker(c client.Client, queue string) (stop func(), err error)
 // Baseline message shapes.
 const (
 	// BaselineDoor sends what the front door sends for an onboarding:
-	// update-with-start (the decision), the status query Apply makes, the
-	// status query for the offers, the choice as an Update, the signature
+	// update-with-start (the decision), the status query Apply makes (its
+	// answer carries the offers), the choice as an Update, the signature
 	// as an Update.
 	BaselineDoor = "door"
 	// BaselineSignal sends a start, the choice as a Signal and the
@@ -155,11 +155,9 @@ func baseline(ctx context.Context, c client.Client, queue, shape, id string, app
 		if err != nil {
 			return nil, fmt.Errorf("update-with-start baseline %s: %w", id, err)
 		}
-		// Apply reads the status; the client reads it again for the offers.
-		for range 2 {
-			if err := query(); err != nil {
-				return nil, err
-			}
+		// Apply reads the status, which carries the offers.
+		if err := query(); err != nil {
+			return nil, err
 		}
 		if err := update(plan.MsgChoose, choose.RequestID, choose); err != nil {
 			return nil, err

@@ -25,7 +25,7 @@ type onboarding struct {
 
 // onboard takes one plan from application to active through the front
 // door, as the starter does: apply (the strong example customer is
-// approved at once), read the offers, choose the annuity over the terms
+// approved at once, and the answer carries the offers), choose the annuity over the terms
 // asked for, sign the agreement the choice rendered. Each customer is new
 // (a ref of its own), so that no credit line runs out and every funding
 // account starts empty. Every request id derives from the name: a retry
@@ -41,27 +41,20 @@ func (b *runner) onboard(ctx context.Context, o onboarding) (string, error) {
 	if applied.State == plan.StateActive {
 		return id, nil // a retry of an onboarding that went through
 	}
-	st, err := b.env.Door.Status(ctx, id)
-	if err != nil {
-		return "", fmt.Errorf("offers of plan %s: %w", id, err)
-	}
-	if st.State == plan.StateActive {
-		return id, nil
-	}
-	if st.State != plan.StateOffered {
-		return "", refusal{fmt.Errorf("plan %s of %s is %s, not offered: %s", id, rid, st.State, firstOf(st.Reasons))}
+	if applied.State != plan.StateOffered {
+		return "", refusal{fmt.Errorf("plan %s of %s is %s, not offered: %s", id, rid, applied.State, applied.Reason)}
 	}
 	offer := 0
-	for _, of := range st.Offers {
+	for _, of := range applied.Offers {
 		if of.Method == calc.MethodAnnuity && of.Terms == o.terms {
 			offer = of.No
 			break
 		}
 	}
 	if offer == 0 {
-		return "", refusal{fmt.Errorf("plan %s: no annuity offer over %d instalments among %d offers (does the worker's credit policy allow %d months?)", id, o.terms, len(st.Offers), o.terms)}
+		return "", refusal{fmt.Errorf("plan %s: no annuity offer over %d instalments among %d offers (does the worker's credit policy allow %d months?)", id, o.terms, len(applied.Offers), o.terms)}
 	}
-	reply, err := b.env.Door.Choose(ctx, id, plan.ChooseRequest{RequestID: rid + "-choose", OfferSet: st.OfferSet, Offer: offer})
+	reply, err := b.env.Door.Choose(ctx, id, plan.ChooseRequest{RequestID: rid + "-choose", OfferSet: applied.OfferSet, Offer: offer})
 	if err != nil {
 		return "", fmt.Errorf("choose on plan %s: %w", id, err)
 	}

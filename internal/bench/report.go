@@ -338,7 +338,7 @@ func baselineShape(shape string) string {
 	case BaselineSignal:
 		return "(start, signal, update)"
 	case BaselineDoor:
-		return "(as the front door: update-with-start, 2 queries, 2 updates)"
+		return "(as the front door: update-with-start, 1 query, 2 updates)"
 	}
 	return "(" + shape + ")"
 }
