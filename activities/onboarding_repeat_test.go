@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,4 +231,78 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// A repeat need not carry what the lost attempt did: the update the lost
+// workflow task accepted is gone with it, and the customer may send
+// another request. The stored step stands and is reported as stored; a
+// stored decision the policy would no longer make, or an outcome that would
+// end an active plan, is refused rather than applied.
+func TestRepeatFromAnotherRequest(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 3, 0, 0, 0, time.UTC)
+	o := newOnboarding(t, "another-request")
+	if _, err := o.apply(at, true); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("the policy changed between the attempts", func(t *testing.T) {
+		d, err := o.a.Decide(ctx, DecideInput{App: o.app})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Assessment.CreditLimit = d.Assessment.CreditLimit.Add(decimal.NewFromInt(1000))
+		_, err = o.a.RecordApplication(ctx, RecordApplicationInput{
+			PlanID: o.id, CustomerID: plan.CustomerIDFromRef(o.app.Customer.Ref).String(), App: o.app, Assessment: d.Assessment,
+			State: plan.StateOffered, Offers: d.Offers, OffersExpireAt: at.Add(time.Hour), At: at, Calendar: o.cal, Repeatable: true,
+		})
+		if !errors.Is(err, store.ErrConflict) && !strings.Contains(fmt.Sprint(err), "another decision") {
+			t.Errorf("repeat with another credit limit: %v, want refused as another decision", err)
+		}
+	})
+
+	chosen, err := o.choose(at, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("another offer is answered with the stored one", func(t *testing.T) {
+		r, err := o.a.PrepareAgreement(ctx, PrepareAgreementInput{
+			AgreementInput: AgreementInput{PlanID: o.id, App: o.app, Offer: o.offers[1], Version: 1, StartAt: at.Add(time.Minute), TimeZone: o.cal.TimeZone},
+			OfferSet:       1, ExpireAt: at.Add(time.Hour), RequestID: "choose-2", At: at.Add(time.Minute), Calendar: o.cal,
+		})
+		if err != nil || !r.Repeat || r.Offer != o.offers[0].No || r.Document.SHA256 != chosen.Document.SHA256 {
+			t.Errorf("choose offer %d again: offer %d repeat %v hash %.12s, %v; want the stored offer %d and its agreement %.12s",
+				o.offers[1].No, r.Offer, r.Repeat, r.Document.SHA256, err, o.offers[0].No, chosen.Document.SHA256)
+		}
+	})
+
+	first, err := o.sign(chosen, at.Add(2*time.Minute), true)
+	if err != nil || !first.Activated {
+		t.Fatalf("activation: %+v, %v", first, err)
+	}
+	t.Run("another signer is answered with the stored signature", func(t *testing.T) {
+		sched, err := o.a.BuildSchedule(ctx, ScheduleRequest{Terms: o.offers[0].CalcTerms(chosen.Start), TimeZone: o.cal.TimeZone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := o.a.Activate(ctx, ActivateInput{
+			PlanID: o.id, CustomerID: plan.CustomerIDFromRef(o.app.Customer.Ref).String(), Offer: o.offers[0], Schedule: sched.Schedule,
+			CreditLimit: decimal.RequireFromString("50000"), AgreementVersion: 1, Signature: plan.SignRequest{RequestID: "sign-2",
+				DocumentHash: chosen.Document.SHA256, PaperRef: "SCAN-9", Consent: true},
+			SignedAt: at.Add(3 * time.Minute), Start: chosen.Start, Calendar: o.cal, Reminders: o.app.Settings.ReminderOffsets(), Repeatable: true,
+		})
+		if err != nil || !res.Activated || !res.SignedAt.Equal(first.SignedAt) {
+			t.Errorf("a paper signature after the electronic one: %+v, %v; want active, signed at %s", res, err, first.SignedAt)
+		}
+	})
+
+	t.Run("an outcome cannot end the active plan", func(t *testing.T) {
+		err := o.a.RecordOutcome(ctx, RecordOutcomeInput{PlanID: o.id, State: plan.StateExpired, Reasons: []string{"late"}, At: at, Calendar: o.cal})
+		if !strings.Contains(fmt.Sprint(err), "cannot be expired before activation") {
+			t.Errorf("expire the active plan: %v, want refused", err)
+		}
+		if p, err := o.a.Store.GetPlan(ctx, plan.IDFromRequest(o.app.RequestID)); err != nil || p.State != string(plan.StateActive) {
+			t.Errorf("plan %s (%v), want still active", p.State, err)
+		}
+	})
 }

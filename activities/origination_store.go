@@ -157,6 +157,14 @@ func (a *Activities) recordedApplication(ctx context.Context, planID uuid.UUID, 
 	if err != nil {
 		return RecordedApplication{}, false, classify(fmt.Errorf("load offers of plan %s: %w", planID, err))
 	}
+	// The decision is computed again by the repeat; the policy changed
+	// between the two attempts if it differs from the stored one, and
+	// the plan waits (visibly) for an operator rather than go on with two
+	// decisions.
+	if d := decisionDiff(p, offers, in); d != "" {
+		return RecordedApplication{}, false, typed("Conflict", fmt.Errorf(
+			"application %s was recorded with another decision than the policy makes now (%s)", in.App.RequestID, d))
+	}
 	res = RecordedApplication{Repeat: true}
 	if len(offers) > 0 {
 		res.OffersExpireAt = offers[0].ExpiresAt
@@ -164,6 +172,32 @@ func (a *Activities) recordedApplication(ctx context.Context, planID uuid.UUID, 
 	slog.InfoContext(ctx, "application already recorded: answered with what was stored", "plan", planID, "request", in.App.RequestID,
 		"offers_expire_at", res.OffersExpireAt)
 	return res, true, nil
+}
+
+// decisionDiff says how the stored decision (the plan's state and credit
+// limit, the first offers) differs from in's; "" when it does not.
+func decisionDiff(p store.Plan, stored []store.Offer, in RecordApplicationInput) string {
+	if p.State != string(in.State) {
+		return fmt.Sprintf("state %s, now %s", p.State, in.State)
+	}
+	if !p.CreditLimit.Valid || !p.CreditLimit.Decimal.Equal(in.Assessment.CreditLimit) {
+		return fmt.Sprintf("credit limit %s, now %s", p.CreditLimit.Decimal, in.Assessment.CreditLimit)
+	}
+	if len(stored) != len(in.Offers) {
+		return fmt.Sprintf("%d offers, now %d", len(stored), len(in.Offers))
+	}
+	byNo := make(map[int]store.Offer, len(stored))
+	for _, o := range stored {
+		byNo[o.No] = o
+	}
+	for _, o := range in.Offers {
+		st, ok := byNo[o.No]
+		if !ok || st.Method != string(o.Method) || st.Terms != o.Terms || !st.Amount.Equal(o.Amount) ||
+			!st.Instalment.Equal(o.Instalment) || !st.AnnualRate.Equal(o.AnnualRate) || !st.FeeRate.Equal(o.MonthlyFeeRate) {
+			return fmt.Sprintf("offer %d differs", o.No)
+		}
+	}
+	return ""
 }
 
 func (a *Activities) writeApplication(ctx context.Context, planID uuid.UUID, in RecordApplicationInput) error {
@@ -340,6 +374,9 @@ type RecordedAgreement struct {
 	Document Document
 	Start    calc.Date
 	ExpireAt time.Time
+	// Offer is the number of the offer the stored agreement renders (a
+	// Repeat's may differ from the one asked for now).
+	Offer int
 	// Repeat says an earlier attempt stored it.
 	Repeat bool
 }
@@ -367,9 +404,15 @@ func (a *Activities) recordAgreement(ctx context.Context, in RecordAgreementInpu
 			return RecordedAgreement{}, typed("Conflict", fmt.Errorf("plan %s has agreement v%d but no terms", planID, in.Version))
 		}
 		if err == nil {
-			slog.InfoContext(ctx, "agreement already recorded: answered with what was stored", "plan", planID, "version", in.Version)
+			chosen, err := a.Store.GetOffer(ctx, ag.OfferID)
+			if err != nil {
+				return RecordedAgreement{}, classify(fmt.Errorf("load the offer of agreement v%d of plan %s: %w", in.Version, planID, err))
+			}
+			slog.InfoContext(ctx, "agreement already recorded: answered with what was stored", "plan", planID, "version", in.Version,
+				"offer", chosen.No, "asked", in.Offer.No)
 			return RecordedAgreement{
-				Document: Document{Text: ag.Document, SHA256: ag.SHA256}, Start: calc.DateOf(p.Terms.StartDate), ExpireAt: ag.ExpiresAt, Repeat: true,
+				Document: Document{Text: ag.Document, SHA256: ag.SHA256}, Start: calc.DateOf(p.Terms.StartDate), ExpireAt: ag.ExpiresAt,
+				Offer: chosen.No, Repeat: true,
 			}, nil
 		}
 		if !errors.Is(err, store.ErrNotFound) {
@@ -482,10 +525,21 @@ func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateRe
 		if err != nil {
 			return ActivateResult{}, classify(fmt.Errorf("load agreement v%d of plan %s: %w", in.AgreementVersion, planID, err))
 		}
-		if !signedAt.IsZero() && !signedAt.Equal(in.SignedAt) {
-			slog.InfoContext(ctx, "agreement already signed: activating with the stored signing time", "plan", planID,
-				"version", in.AgreementVersion, "signed_at", signedAt)
-			in.SignedAt = signedAt
+		if !signedAt.IsZero() {
+			// Signed by the lost attempt: its signature stands (the repeat
+			// may come from another request, with other details).
+			ag, err := a.Store.GetAgreement(ctx, planID, in.AgreementVersion)
+			if err != nil || ag.Signature == nil {
+				return ActivateResult{}, classify(fmt.Errorf("load the signature of agreement v%d of plan %s: %w", in.AgreementVersion, planID, err))
+			}
+			slog.InfoContext(ctx, "agreement already signed: activating with the stored signature", "plan", planID,
+				"version", in.AgreementVersion, "signed_at", ag.Signature.SignedAt)
+			in.SignedAt = ag.Signature.SignedAt
+			in.Signature.PaperRef = ag.Signature.PaperReference
+			if ag.Signature.Kind == "electronic" {
+				in.Signature.Name = ag.Signature.SignerName
+			}
+			in.Signature.Consent = true
 		}
 	}
 	if p.State != string(plan.StateActive) {
@@ -571,6 +625,34 @@ func (a *Activities) activate(ctx context.Context, in ActivateInput) (ActivateRe
 	return ActivateResult{Activated: true, Available: res.Available, Contacts: recent, SignedAt: in.SignedAt}, nil
 }
 
+// StepStoredInput asks whether an onboarding step of the plan is stored.
+type StepStoredInput struct {
+	PlanID string
+	// AgreementVersion is the agreement the step records (Signed false)
+	// or signs (Signed true).
+	AgreementVersion int
+	Signed           bool
+}
+
+// StepStored says whether agreement AgreementVersion of the plan is
+// stored (signed, with Signed). Reads only: the plan workflow asks it when
+// a deadline and a message for that step reach it together (see
+// workflows.committedLate).
+func (a *Activities) StepStored(ctx context.Context, in StepStoredInput) (bool, error) {
+	planID, err := parsePlanID(in.PlanID)
+	if err != nil {
+		return false, err
+	}
+	signedAt, err := a.Store.AgreementSignedAt(ctx, planID, in.AgreementVersion)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(fmt.Errorf("look for agreement v%d of plan %s: %w", in.AgreementVersion, planID, err))
+	}
+	return !in.Signed || !signedAt.IsZero(), nil
+}
+
 // RequestRecord is a request as kept in the requests table.
 type RequestRecord struct {
 	ID      string
@@ -605,6 +687,13 @@ func (a *Activities) RecordOutcome(ctx context.Context, in RecordOutcomeInput) e
 		return err
 	}
 	reason := strings.Join(in.Reasons, " ")
+	switch plan.State(p.State) {
+	case in.State, plan.StateAssessing, plan.StateReview, plan.StateOffered, plan.StateSigning:
+	default:
+		// Only an onboarding ends this way; the workflow and the database
+		// disagree, and the plan waits (visibly) rather than lose its state.
+		return typed("Conflict", fmt.Errorf("plan %s is %s: it cannot be %s before activation", planID, p.State, in.State))
+	}
 	if in.ExpireAgreement > 0 {
 		if ag, err := a.Store.GetAgreement(ctx, planID, in.ExpireAgreement); err != nil {
 			return classify(fmt.Errorf("load agreement v%d of plan %s: %w", in.ExpireAgreement, planID, err))

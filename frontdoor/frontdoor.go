@@ -105,7 +105,7 @@ func (d *Door) Apply(ctx context.Context, app plan.Application) (Applied, error)
 		// A short summary without personal data, shown in the Web UI.
 		Memo: map[string]any{"summary": app.MemoSummary()},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattrs.PlanState.ValueSet(string(plan.StateAssessing)),
+			searchattrs.PlanState.ValueSet(searchattrs.Onboarding),
 			searchattrs.CustomerId.ValueSet(plan.CustomerIDFromRef(app.Customer.Ref).String()),
 		),
 	}, plan.WorkflowName, plan.Input{PlanID: id.String(), Application: app, Fingerprint: app.Fingerprint()})

@@ -62,8 +62,9 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 	err = s.savepointTx(ctx, func(tx pgx.Tx) error {
 		var state, currency string
 		var customerID uuid.UUID
-		if err := tx.QueryRow(ctx, `SELECT state, currency, customer_id FROM plans WHERE id = $1 FOR UPDATE`, a.PlanID).
-			Scan(&state, &currency, &customerID); err != nil {
+		var version int
+		if err := tx.QueryRow(ctx, `SELECT state, currency, customer_id, schedule_version FROM plans WHERE id = $1 FOR UPDATE`, a.PlanID).
+			Scan(&state, &currency, &customerID, num(&version)); err != nil {
 			return classify(err)
 		}
 		line := func() error {
@@ -100,7 +101,7 @@ func (s *Store) ActivatePlan(ctx context.Context, a Activation) (ActivationResul
 		}
 		out.Used = out.Used.Add(a.Principal)
 		out.Available = out.CreditLimit.Sub(out.Used)
-		if err := saveScheduleTx(ctx, tx, a.Version, given, total); err != nil {
+		if err := saveScheduleLocked(ctx, tx, a.Version, given, total, version, currency, customerID); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE plans SET start_date = $2, credit_limit = $3, credit_in_use = $4,

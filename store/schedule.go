@@ -186,6 +186,13 @@ func saveScheduleTx(ctx context.Context, tx pgx.Tx, v ScheduleVersion, given []I
 		v.PlanID).Scan(num(&current), &currency, &customerID); err != nil {
 		return classify(err)
 	}
+	return saveScheduleLocked(ctx, tx, v, given, total, current, currency, customerID)
+}
+
+// saveScheduleLocked is saveScheduleTx once the plan's row is locked and
+// its schedule version (current), currency and customer read.
+func saveScheduleLocked(ctx context.Context, tx pgx.Tx, v ScheduleVersion, given []Instalment, total decimal.Decimal,
+	current int, currency string, customerID uuid.UUID) error {
 	// A version is saved with the plan's schedule_version, in this
 	// transaction: one at or below it is stored (a repeat, checked against
 	// what was stored), the next one is not.

@@ -191,12 +191,21 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // savepointTx is inTx for a method whose error can be an answer that the
 // caller goes on from: inside InTx, fn runs in a savepoint, so that its
 // writes are undone when it fails, as they would be alone.
+//
+// The savepoint holds its audit entries back as InTx does, and writes them
+// before it is released, so that a failure undoes them with the rest.
 func (s *Store) savepointTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if s.tx != nil {
 		if err := flushAudit(ctx, s.tx); err != nil {
 			return err
 		}
-		return pgx.BeginFunc(ctx, s.tx, fn)
+		return pgx.BeginFunc(ctx, s.tx, func(tx pgx.Tx) error {
+			bt := &bufferedTx{Tx: tx}
+			if err := fn(bt); err != nil {
+				return err
+			}
+			return bt.flushAudit(ctx)
+		})
 	}
 	return s.inTx(ctx, fn)
 }

@@ -5,5 +5,5 @@ package workflows
 // for tools and tests that read histories.
 const (
 	VersionChangeID = workflowVersion
-	LatestVersion   = versionLeanRuns
+	LatestVersion   = versionLocalWrites
 )

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -12,19 +13,19 @@ import (
 // assess scores the application, records it with the decision (and the
 // offers, when approved), and waits for an operator when it is borderline.
 func (w *planWorkflow) assess(ctx workflow.Context) error {
+	if w.localSteps() {
+		return w.assessStep(ctx)
+	}
 	var d activities.Decision
 	if err := workflow.ExecuteLocalActivity(withCalc(ctx), act.Decide, activities.DecideInput{App: w.App}).Get(ctx, &d); err != nil {
 		return fmt.Errorf("assess application %s: %w", w.App.RequestID, err)
 	}
 	w.Assessment = d.Assessment
-	next := plan.StateOffered
-	switch d.Assessment.Decision {
-	case activities.DecisionDeclined:
-		next = plan.StateDeclined
+	next := activities.StateAfter(d.Assessment)
+	switch next {
+	case plan.StateDeclined:
 		w.Reasons = d.Assessment.Reasons
-	case activities.DecisionReview:
-		next = plan.StateReview
-	default:
+	case plan.StateOffered:
 		w.setOffers(ctx, d.Offers)
 	}
 	rec := activities.RecordApplicationInput{
@@ -127,8 +128,15 @@ func (w *planWorkflow) negotiate(ctx workflow.Context) error {
 				return err
 			}
 			if !ok {
-				cancel()
-				return w.finish(ctx, plan.StateExpired, fmt.Sprintf("The offers expired at %s without a choice.", w.OffersExpireAt.UTC().Format("2006-01-02 15:04 MST")))
+				late, stored, err := w.committedLate(ctx, plan.MsgChoose)
+				if err != nil || !stored {
+					cancel()
+					if err != nil {
+						return err
+					}
+					return w.finish(ctx, plan.StateExpired, fmt.Sprintf("The offers expired at %s without a choice.", w.OffersExpireAt.UTC().Format("2006-01-02 15:04 MST")))
+				}
+				m = late
 			}
 			if err := w.negotiateMessage(ctx, m); err != nil {
 				cancel()
@@ -193,6 +201,9 @@ func (w *planWorkflow) choose(ctx workflow.Context, m Message) error {
 	c := *m.Choose
 	w.Chosen = c.Offer
 	w.AgreementVersion++
+	if w.localSteps() {
+		return w.chooseStep(ctx, m)
+	}
 	var rendered activities.RenderedAgreement
 	in := activities.AgreementInput{
 		PlanID: w.PlanID, App: w.App, Offer: w.Offers[c.Offer-1], Version: w.AgreementVersion,
@@ -231,7 +242,14 @@ func (w *planWorkflow) sign(ctx workflow.Context) error {
 			return err
 		}
 		if !ok {
-			return w.finish(ctx, plan.StateExpired, fmt.Sprintf("The agreement was not signed by %s.", w.AgreementExpireAt.UTC().Format("2006-01-02 15:04 MST")))
+			late, stored, err := w.committedLate(ctx, plan.MsgSign)
+			if err != nil {
+				return err
+			}
+			if !stored {
+				return w.finish(ctx, plan.StateExpired, fmt.Sprintf("The agreement was not signed by %s.", w.AgreementExpireAt.UTC().Format("2006-01-02 15:04 MST")))
+			}
+			m = late
 		}
 		switch m.Kind {
 		case plan.MsgWithdraw:
@@ -255,6 +273,9 @@ func (w *planWorkflow) sign(ctx workflow.Context) error {
 // schedule and makes the plan active, all in one activity; a credit line
 // that cannot cover the plan declines it.
 func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
+	if w.localSteps() {
+		return w.activateStep(ctx, m)
+	}
 	sig := *m.Sign
 	offer := w.Offers[w.Chosen-1]
 	var sched activities.ScheduleResult
@@ -271,6 +292,13 @@ func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
 	if err := workflow.ExecuteActivity(withStore(ctx), act.Activate, in).Get(ctx, &res); err != nil {
 		return fmt.Errorf("activate %s: %w", w.PlanID, err)
 	}
+	return w.activated(ctx, m, res, sched, in.SignedAt)
+}
+
+// activated takes the outcome of an activation: the plan active with
+// schedule sched, signed at signedAt, or declined when its credit line
+// could not take it.
+func (w *planWorkflow) activated(ctx workflow.Context, m Message, res activities.ActivateResult, sched activities.ScheduleResult, signedAt time.Time) error {
 	if !res.Activated {
 		if err := w.finishFor(ctx, plan.StateDeclined, m, res.Reason); err != nil {
 			return err
@@ -278,7 +306,7 @@ func (w *planWorkflow) activate(ctx workflow.Context, m Message) error {
 		w.reply(m, false, res.Reason)
 		return nil
 	}
-	w.SignedAt = in.SignedAt
+	w.SignedAt = signedAt
 	w.ScheduleVersion = 1
 	w.Instalments = newInstalments(sched)
 	w.Calendar.Offset = sched.ZoneOffset

@@ -112,7 +112,8 @@ type Input struct {
 // only validate and queue messages, and the run loop decides and waits.
 type planWorkflow struct {
 	Plan
-	// savedState is the PlanState search attribute's current value, so that
+	// savedState is the PlanState search attribute's current value (see
+	// searchState), so that
 	// it is upserted only when it changes (each upsert is billable).
 	savedState plan.State
 	// ladder is the collection ladder's version in this run (see
@@ -133,17 +134,23 @@ type planWorkflow struct {
 //   - versionLeanRuns (1): one coroutine serves every Signal (there was
 //     one per Signal kind); the state active is upserted with the next due
 //     date; the collection ladder is at ladderMessages, with no marker of
-//     its own.
+//     its own;
+//   - versionLocalWrites (2): each onboarding step (assessment, agreement,
+//     activation) is one local activity that computes and stores it and
+//     answers with what is stored (see onboarding_steps.go).
 //
 // Each GetVersion costs a marker and a search-attribute upsert, so the
 // next change adds a version here rather than another change id.
 const workflowVersion = "plan-workflow"
 
-const versionLeanRuns workflow.Version = 1
+const (
+	versionLeanRuns    workflow.Version = 1
+	versionLocalWrites workflow.Version = 2
+)
 
 // versionOn records the version this run runs.
 func (w *planWorkflow) versionOn(ctx workflow.Context) {
-	w.version = workflow.GetVersion(ctx, workflowVersion, workflow.DefaultVersion, versionLeanRuns)
+	w.version = workflow.GetVersion(ctx, workflowVersion, workflow.DefaultVersion, versionLocalWrites)
 }
 
 // PlanWorkflow carries one instalment plan from the application to its
@@ -187,6 +194,13 @@ func PlanWorkflow(ctx workflow.Context, in Input) (plan.Status, error) {
 func (w *planWorkflow) setup(ctx workflow.Context) error {
 	w.versionOn(ctx)
 	w.savedState = w.State
+	if w.version >= versionLocalWrites {
+		// The value the run started with (the front door's, or the last
+		// run's): no upsert until the state shows otherwise.
+		if v, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(searchattrs.PlanState); ok {
+			w.savedState = plan.State(v)
+		}
+	}
 	w.UpdatedAt = workflow.Now(ctx)
 	if err := workflow.SetQueryHandler(ctx, plan.QueryStatus, func() (plan.Status, error) {
 		s := w.status()
@@ -262,11 +276,22 @@ func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...s
 		w.Reasons = reasons
 	}
 	w.UpdatedAt = workflow.Now(ctx)
-	if s == w.savedState || (s == plan.StateActive && w.version >= versionLeanRuns) {
+	v := w.searchState(s)
+	if v == w.savedState || (s == plan.StateActive && w.version >= versionLeanRuns) {
 		return nil
 	}
-	w.savedState = s
-	return workflow.UpsertTypedSearchAttributes(ctx, searchattrs.PlanState.ValueSet(string(s)))
+	w.savedState = v
+	return workflow.UpsertTypedSearchAttributes(ctx, searchattrs.PlanState.ValueSet(string(v)))
+}
+
+// searchState is the PlanState search attribute's value for state s: from
+// versionLocalWrites on, the stages of an onboarding that wait on the
+// customer share searchattrs.Onboarding.
+func (w *planWorkflow) searchState(s plan.State) plan.State {
+	if w.version >= versionLocalWrites && (s == plan.StateAssessing || s == plan.StateOffered || s == plan.StateSigning) {
+		return searchattrs.Onboarding
+	}
+	return s
 }
 
 // Activity options: calculations run as local activities (pure and fast),
@@ -275,10 +300,11 @@ func (w *planWorkflow) setState(ctx workflow.Context, s plan.State, reasons ...s
 // leaves the plan waiting, visible in the Web UI, until it succeeds or a
 // fix is deployed. Business refusals are results, not errors.
 //
-// The persistence stays in activities: an activity's input is fixed in
-// history when it is scheduled, while a local activity's is computed again
-// if its workflow task is lost, from a later workflow.Now, and a write
-// already committed with the first values would refuse the second.
+// The persistence stays in activities, whose input is fixed in history
+// when they are scheduled, except for the onboarding's steps (from
+// versionLocalWrites on, see onboarding_steps.go): a local activity's input
+// is computed again if its workflow task is lost, from a later
+// workflow.Now, so each of those answers a repeat with what it stored.
 func withCalc(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout:    10 * time.Second,

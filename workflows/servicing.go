@@ -257,10 +257,10 @@ func (w *planWorkflow) upsertProgress(ctx workflow.Context) error {
 	now := w.businessNow(ctx)
 	next, dpd := w.progress(now)
 	var updates []temporal.SearchAttributeUpdate
-	if w.State != w.savedState {
+	if v := w.searchState(w.State); v != w.savedState {
 		// Deferred by setState (versionLeanRuns on).
-		w.savedState = w.State
-		updates = append(updates, searchattrs.PlanState.ValueSet(string(w.State)))
+		w.savedState = v
+		updates = append(updates, searchattrs.PlanState.ValueSet(string(v)))
 	}
 	if !next.Equal(w.NextDue) {
 		w.NextDue = next

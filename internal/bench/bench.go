@@ -202,9 +202,10 @@ func (b *runner) activePlans() []string {
 var realCalendar = plan.Settings{}
 
 // throughput runs the baseline and the onboarding side by side: a warm-up
-// of each, then Rounds rounds of N/Rounds baseline workflows followed by
-// as many onboardings, at the same concurrency. Each rate is its count
-// over the wall time of its own rounds.
+// of each, then Rounds rounds of N/Rounds baseline workflows and as many
+// onboardings, at the same concurrency, the baseline first in odd rounds
+// and the onboarding first in even ones. Each rate is its count over the
+// wall time of its own rounds.
 func (b *runner) throughput(ctx context.Context) (Throughput, Onboarding, error) {
 	var base Throughput
 	var onb Onboarding
@@ -275,37 +276,61 @@ func (b *runner) throughput(ctx context.Context) (Throughput, Onboarding, error)
 			size++
 		}
 		offset := done
-		bar.Start(fmt.Sprintf("baseline %d/%d", rd+1, cfg.Rounds), size, "workflows")
-		t0 := time.Now()
-		err := forEach(ctx, size, cfg.Concurrency, func() { bar.Add(1) }, func(ctx context.Context, i int) error {
-			run, err := baseOne(ctx, fmt.Sprintf("base-%d", offset+i))
-			runs[offset+i] = run
-			return err
-		})
-		took := time.Since(t0)
-		baseTime += took
-		bar.Finish()
-		if err != nil {
-			return failed(fmt.Errorf("baseline: %w", err), nil)
+		baseRound := func() error {
+			bar.Start(fmt.Sprintf("baseline %d/%d", rd+1, cfg.Rounds), size, "workflows")
+			t0 := time.Now()
+			err := forEach(ctx, size, cfg.Concurrency, func() { bar.Add(1) }, func(ctx context.Context, i int) error {
+				run, err := baseOne(ctx, fmt.Sprintf("base-%d", offset+i))
+				runs[offset+i] = run
+				return err
+			})
+			took := time.Since(t0)
+			baseTime += took
+			bar.Finish()
+			if err != nil {
+				return err
+			}
+			base.Count += size
+			base.RoundRates = append(base.RoundRates, round(rate(size, took), 2))
+			return nil
 		}
-		base.Count += size
-		base.RoundRates = append(base.RoundRates, round(rate(size, took), 2))
-
-		bar.Start(fmt.Sprintf("onboarding %d/%d", rd+1, cfg.Rounds), size, "plans")
-		t0 = time.Now()
-		err = forEach(ctx, size, cfg.Concurrency, func() { bar.Add(1) }, func(ctx context.Context, i int) error {
-			id, err := onbOne(ctx, fmt.Sprintf("onboard-%d", offset+i))
-			ids[offset+i] = id
-			return err
-		})
-		took = time.Since(t0)
-		onbTime += took
-		bar.Finish()
-		if err != nil {
-			return failed(nil, fmt.Errorf("onboarding: %w", err))
+		onbRound := func() error {
+			bar.Start(fmt.Sprintf("onboarding %d/%d", rd+1, cfg.Rounds), size, "plans")
+			t0 := time.Now()
+			err := forEach(ctx, size, cfg.Concurrency, func() { bar.Add(1) }, func(ctx context.Context, i int) error {
+				id, err := onbOne(ctx, fmt.Sprintf("onboard-%d", offset+i))
+				ids[offset+i] = id
+				return err
+			})
+			took := time.Since(t0)
+			onbTime += took
+			bar.Finish()
+			if err != nil {
+				return err
+			}
+			onb.Count += size
+			onb.RoundRates = append(onb.RoundRates, round(rate(size, took), 2))
+			return nil
 		}
-		onb.Count += size
-		onb.RoundRates = append(onb.RoundRates, round(rate(size, took), 2))
+		// The side that goes first alternates (baseline first in odd
+		// rounds, onboarding in even ones): the server slows as it holds
+		// more workflows, and a fixed order would give the first side the
+		// faster half of every round.
+		parts := []struct {
+			base bool
+			run  func() error
+		}{{true, baseRound}, {false, onbRound}}
+		if rd%2 == 1 {
+			parts[0], parts[1] = parts[1], parts[0]
+		}
+		for _, p := range parts {
+			if err := p.run(); err != nil {
+				if p.base {
+					return failed(fmt.Errorf("baseline: %w", err), nil)
+				}
+				return failed(nil, fmt.Errorf("onboarding: %w", err))
+			}
+		}
 		done += size
 	}
 	b.addActive(ids...)
