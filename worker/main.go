@@ -142,13 +142,12 @@ func run(ctx context.Context, logger *slog.Logger) error {
 	}()
 
 	queue := envOr("FENQI_TASK_QUEUE", workflows.TaskQueue)
+	wfPollers, actPollers := temporalclient.Pollers()
 	w := worker.New(c, queue, worker.Options{
 		DeploymentOptions: deployment,
-		// Pollers that scale with the load: a fixed pair of workflow-task
-		// pollers parked on the sticky queue left new plans' first tasks
-		// waiting about 2 s on the dev server (docs/benchmarks.md).
-		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
-		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
+		// See temporalclient.Pollers.
+		WorkflowTaskPollerBehavior: wfPollers,
+		ActivityTaskPollerBehavior: actPollers,
 	})
 	if deployment.UseVersioning {
 		logger.Info("worker versioning on", "deployment", deployment.Version.DeploymentName, "build_id", deployment.Version.BuildID)

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/fenqi/fenqi/internal/temporalclient"
 	"github.com/fenqi/fenqi/plan"
 )
 
@@ -68,15 +69,12 @@ func BaselineWorkflow(ctx workflow.Context, in plan.Input) (plan.Reply, error) {
 var zeroHash = fmt.Sprintf("%064x", 0)
 
 // startBaselineWorker runs the baseline workflow on queue in this
-// process, with the options worker/main.go gives fenqi's worker (the
-// defaults).
+// process, with the pollers fenqi's worker has (temporalclient.Pollers).
 func startBaselineWorker(c client.Client, queue string) (stop func(), err error) {
 	// The same pollers as fenqi's worker (worker/main.go), so that the
 	// ratio compares the workflows and not the polling.
-	w := worker.New(c, queue, worker.Options{
-		WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
-		ActivityTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{}),
-	})
+	wfPollers, actPollers := temporalclient.Pollers()
+	w := worker.New(c, queue, worker.Options{WorkflowTaskPollerBehavior: wfPollers, ActivityTaskPollerBehavior: actPollers})
 	w.RegisterWorkflowWithOptions(BaselineWorkflow, workflow.RegisterOptions{Name: BaselineWorkflowName})
 	if err := w.Start(); err != nil {
 		return nil, fmt.Errorf("start the baseline worker on %s: %w", queue, err)
