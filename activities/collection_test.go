@@ -12,8 +12,6 @@ import (
 
 	"github.com/fenqi/fenqi/calc"
 	"github.com/fenqi/fenqi/collection"
-	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
 	"github.com/fenqi/fenqi/store"
 )
 
@@ -31,15 +29,7 @@ type collectionPlan struct {
 func newCollectionPlan(t *testing.T, method, annualRate string) *collectionPlan {
 	t.Helper()
 	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(st.Close)
+	st := freshStore(t)
 	cust, err := st.UpsertCustomer(ctx, store.Customer{ExternalRef: "col-1", Name: "Han Meimei", Phone: "13900000000",
 		Email: "han@example.com", PushID: "push-9", PreferredChannel: "sms", TimeZone: "Asia/Shanghai", Profile: []byte(`{}`)})
 	if err != nil {

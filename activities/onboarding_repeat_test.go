@@ -21,6 +21,22 @@ import (
 	"github.com/fenqi/fenqi/store"
 )
 
+// freshStore is a store over a fresh, migrated database of the test's own.
+func freshStore(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	url := testenv.Database(t)
+	if _, err := migrations.Up(ctx, url); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(st.Close)
+	return st
+}
+
 // onboarding drives one application through the onboarding's writes the
 // way the plan workflow does, each step at a workflow time of the test's
 // choosing.
@@ -36,16 +52,7 @@ type onboarding struct {
 
 func newOnboarding(t *testing.T, rid string) *onboarding {
 	t.Helper()
-	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(st.Close)
+	st := freshStore(t)
 	b, err := os.ReadFile(filepath.Join("..", "examples", "customers", "strong.json"))
 	if err != nil {
 		t.Fatal(err)

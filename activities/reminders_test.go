@@ -14,7 +14,6 @@ import (
 	"github.com/fenqi/fenqi/clock"
 	"github.com/fenqi/fenqi/contact"
 	"github.com/fenqi/fenqi/internal/testenv"
-	"github.com/fenqi/fenqi/migrations"
 	"github.com/fenqi/fenqi/plan"
 	"github.com/fenqi/fenqi/store"
 )
@@ -44,15 +43,7 @@ type reminderPlan struct {
 func newReminderPlan(t *testing.T) *reminderPlan {
 	t.Helper()
 	ctx := context.Background()
-	url := testenv.Database(t)
-	if _, err := migrations.Up(ctx, url); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(st.Close)
+	st := freshStore(t)
 	cust, err := st.UpsertCustomer(ctx, store.Customer{ExternalRef: "rem-1", Name: "Li Lei", Phone: "13800000000",
 		Email: "li@example.com", PushID: "push-1", PreferredChannel: "push", TimeZone: "Asia/Shanghai", Profile: []byte(`{}`)})
 	if err != nil {

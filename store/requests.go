@@ -68,15 +68,9 @@ func (s *Store) SaveRequest(ctx context.Context, r Request) (saved Request, fres
 	fail := func(err error) (Request, bool, error) {
 		return Request{}, false, fmt.Errorf("save request plan %s request %s: %w", r.PlanID, r.RequestID, err)
 	}
-	if r.RequestID == "" {
-		return fail(invalid("request id is required"))
-	}
-	payload := []byte(r.Payload)
-	if len(payload) == 0 {
-		payload = []byte("{}")
-	}
-	if !json.Valid(payload) {
-		return fail(invalid("payload is not valid JSON"))
+	payload, err := requestPayload(r)
+	if err != nil {
+		return fail(err)
 	}
 	var out Request
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
@@ -116,6 +110,22 @@ func (s *Store) SaveRequest(ctx context.Context, r Request) (saved Request, fres
 	return out, fresh, nil
 }
 
+// requestPayload checks r's id and payload and returns the payload to
+// store ({} when empty).
+func requestPayload(r Request) ([]byte, error) {
+	if r.RequestID == "" {
+		return nil, invalid("request id is required")
+	}
+	payload := []byte(r.Payload)
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	if !json.Valid(payload) {
+		return nil, invalid("payload is not valid JSON")
+	}
+	return payload, nil
+}
+
 // SaveAnsweredRequest stores a request with its answer, as SaveRequest
 // then AnswerRequest do (the same row, the same audit entries), in one
 // statement when the request is new. A repeat is checked and answered as
@@ -124,15 +134,9 @@ func (s *Store) SaveAnsweredRequest(ctx context.Context, r Request, status strin
 	fail := func(err error) (Request, error) {
 		return Request{}, fmt.Errorf("save answered request plan %s request %s: %w", r.PlanID, r.RequestID, err)
 	}
-	if r.RequestID == "" {
-		return fail(invalid("request id is required"))
-	}
-	payload := []byte(r.Payload)
-	if len(payload) == 0 {
-		payload = []byte("{}")
-	}
-	if !json.Valid(payload) {
-		return fail(invalid("payload is not valid JSON"))
+	payload, err := requestPayload(r)
+	if err != nil {
+		return fail(err)
 	}
 	res, err := optionalJSON("result", result)
 	if err != nil {
